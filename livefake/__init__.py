@@ -1,0 +1,3 @@
+"""livefake: real-time face swap for calls, streams and recordings."""
+
+__version__ = "0.1.0"

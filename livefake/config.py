@@ -1,0 +1,144 @@
+"""Configuration: a tree of frozen dataclasses. Defaults < TOML file < command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+from livefake.errors import InputError
+
+ColorTransfer = Literal["rct", "lct", "mkl", "sot", "none"]
+SwapMode = Literal["swap", "animate"]
+Provider = Literal["auto", "cpu", "cuda", "tensorrt"]
+COLOR_TRANSFERS: tuple[str, ...] = get_args(ColorTransfer)
+SWAP_MODES: tuple[str, ...] = get_args(SwapMode)
+PROVIDERS: tuple[str, ...] = get_args(Provider)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    spec: str = "demo"  # camera index, video/image file, folder, or "demo" (generated clip)
+    size: tuple[int, int] | None = None  # requested width, height (camera) or demo clip size
+    fps: float | None = None  # requested rate (camera) or demo clip rate
+    loop: bool = False  # replay a file forever
+    realtime: bool = True  # pace files at their frame rate (live); False converts as fast as possible
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    models_dir: str | None = None  # where `livefake setup` cached the face models
+    max_faces: int = 4
+    detect_every: int = 15  # run the detector at least every N frames even while tracking
+    min_score: float = 0.5
+    smoothing: bool = True
+    min_cutoff: float = 1.0  # One-Euro filter: lower = less jitter at rest
+    beta: float = 0.05  # One-Euro filter: higher = less lag in motion
+    show_landmarks: bool = False
+
+
+@dataclass(frozen=True)
+class SwapConfig:
+    face: str | None = None  # target photo for zero-training swap / animation
+    model: str | None = None  # ONNX, TensorRT engine or DFM model
+    mode: SwapMode = "swap"
+    provider: Provider = "auto"
+
+
+@dataclass(frozen=True)
+class MergeConfig:
+    color: ColorTransfer = "rct"
+    mask_erode: int = 0  # pixels at a 256-px face, scaled with face size; negative dilates
+    mask_blur: int = 12  # feather width in pixels at a 256-px face, scaled with face size
+    face_scale: float = 1.0
+    face_offset: tuple[float, float] = (0.0, 0.0)  # fraction of face size, x and y
+    seamless: bool = False
+    sharpen: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProvenanceConfig:
+    label: bool = True  # the visible "AI-modified" label; the invisible watermark has no switch
+    label_text: str = "AI-modified"
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    input: str | None = None  # PortAudio device name or index
+    output: str | None = None
+    delay_ms: float | None = None  # fixed delay; None follows the measured video latency
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    sinks: tuple[str, ...] = ()
+    bind: str = "127.0.0.1"  # network sinks listen here unless told otherwise
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    source: SourceConfig = field(default_factory=SourceConfig)
+    track: TrackConfig = field(default_factory=TrackConfig)
+    swap: SwapConfig = field(default_factory=SwapConfig)
+    merge: MergeConfig = field(default_factory=MergeConfig)
+    provenance: ProvenanceConfig = field(default_factory=ProvenanceConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    offline: bool = False  # BLOCK policy, nothing dropped
+
+    @property
+    def swapping(self) -> bool:
+        """A swap or animation is configured: frames leaving the sinks are synthetic."""
+        return self.swap.face is not None or self.swap.model is not None
+
+
+C = TypeVar("C")
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"config file {path} is not valid TOML: {error}") from None
+
+
+def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge two nested dicts; ``override`` wins. None values in ``override`` are skipped."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_settings(merged[key], value)
+        elif value is not None:
+            merged[key] = value
+    return merged
+
+
+def build(cls: type[C], settings: dict[str, Any], where: str = "") -> C:
+    """Make a frozen dataclass tree from nested settings, naming any unknown or bad key."""
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(settings) - names)
+    if unknown:
+        raise InputError(f"unknown setting {where}{unknown[0]}; known: {', '.join(sorted(names))}")
+    values: dict[str, Any] = {}
+    for name, value in settings.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+            values[name] = build(hint, value, f"{where}{name}.")  # type: ignore[arg-type]
+        else:
+            values[name] = _check_value(hint, value, f"{where}{name}")
+    return cls(**values)
+
+
+def _check_value(hint: Any, value: Any, name: str) -> Any:
+    choices = get_args(hint) if get_origin(hint) is Literal else ()
+    if choices and value not in choices:
+        raise InputError(f"setting {name} = {value!r} is not one of {', '.join(map(str, choices))}")
+    if isinstance(value, list):
+        return tuple(value)
+    return value
