@@ -1,0 +1,1 @@
+"""Subcommands of ``livefake``; see ``livefake.cli``."""

@@ -1,0 +1,1 @@
+"""livefake.sources"""

@@ -1,0 +1,1 @@
+"""PyTorch side: architectures, faceset dataset and trainer (installed as livefake.models)."""
