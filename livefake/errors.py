@@ -40,4 +40,6 @@ class StageError(LivefakeError):
         self.stage = stage
         self.error = error
         detail = str(error) or type(error).__name__
+        if isinstance(error, LivefakeError):
+            self.exit_code = error.exit_code
         super().__init__(f"stage '{stage}' failed: {detail}")

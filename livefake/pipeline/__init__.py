@@ -3,10 +3,10 @@
 from livefake.pipeline.frame import Face, Frame, StageStamp, SwappedFace
 from livefake.pipeline.pipeline import Pipeline
 from livefake.pipeline.ring import DropPolicy, Ring, RingClosed
-from livefake.pipeline.stage import Sink, Source, Stage, StreamInfo
+from livefake.pipeline.stage import NO_FRAME, Captured, Sink, Source, Stage, StreamInfo
 from livefake.pipeline.stats import PipelineStats, StatsReport
 
 __all__ = [
-    "DropPolicy", "Face", "Frame", "Pipeline", "PipelineStats", "Ring", "RingClosed", "Sink",
+    "NO_FRAME", "Captured", "DropPolicy", "Face", "Frame", "Pipeline", "PipelineStats", "Ring", "RingClosed", "Sink",
     "Source", "Stage", "StageStamp", "StatsReport", "StreamInfo", "SwappedFace",
 ]

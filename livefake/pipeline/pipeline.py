@@ -11,7 +11,7 @@ from types import TracebackType
 from livefake.errors import LivefakeError, StageError
 from livefake.pipeline.frame import Frame, StageStamp
 from livefake.pipeline.ring import DropPolicy, Ring, RingClosed
-from livefake.pipeline.stage import Sink, Source, Stage, StreamInfo
+from livefake.pipeline.stage import NO_FRAME, Sink, Source, Stage, StreamInfo
 from livefake.pipeline.stats import PipelineStats
 
 log = logging.getLogger(__name__)
@@ -187,13 +187,15 @@ class Pipeline:
         index = 0
         try:
             while not self._stop.is_set():
-                item = self.source.read()
-                if item is None:
+                captured = self.source.read()
+                if captured is None:
                     break
-                image, pts = item
+                if captured is NO_FRAME:
+                    continue
                 t_capture = time.monotonic_ns()
                 self.stats.count_capture(t_capture)
-                self._put(out, Frame(index=index, t_capture_ns=t_capture, image=image, pts=pts))
+                frame = Frame(index=index, t_capture_ns=t_capture, image=captured.image, pts=captured.pts)
+                self._put(out, frame)
                 index += 1
         finally:
             out.close()
@@ -228,7 +230,8 @@ class Pipeline:
                     self._on_frame(frame)
         finally:
             for sink in self.sinks:
-                _close_quietly(sink.close, f"sink:{sink.name}")
+                finish = sink.abort if self._error is not None else sink.close
+                _close_quietly(finish, f"sink:{sink.name}")
 
 
 def _unique_names(names: list[str]) -> list[str]:

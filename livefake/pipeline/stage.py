@@ -21,6 +21,17 @@ class StreamInfo:
     has_audio: bool = False
 
 
+@dataclass(frozen=True)
+class Captured:
+    """One image from a source: uint8 BGR, and its presentation time in seconds when known."""
+
+    image: np.ndarray
+    pts: float | None = None
+
+
+NO_FRAME = Captured(np.zeros((0, 0, 3), np.uint8))  # a source that is waiting (e.g. reconnecting)
+
+
 class Source(ABC):
     """Produces images. ``open`` is called once before the first ``read``, ``close`` exactly once."""
 
@@ -31,8 +42,8 @@ class Source(ABC):
         """Open the device or file and report what was granted."""
 
     @abstractmethod
-    def read(self) -> tuple[np.ndarray, float | None] | None:
-        """Return the next image (uint8 BGR) and its presentation time in seconds, or None at the end.
+    def read(self) -> Captured | None:
+        """Return the next image, ``NO_FRAME`` when none came in time, or None at the end.
 
         A live source paces itself (a camera blocks for the next frame, a file played live
         sleeps to its frame rate); it must return within about a second so stop can be seen.
@@ -76,4 +87,8 @@ class Sink(ABC):
         """Deliver one frame. Must not block for longer than about one frame period."""
 
     def close(self) -> None:
-        """Flush and release. Called exactly once, also after an error."""
+        """Flush, finish and release. Called exactly once when the stream ended or was stopped."""
+
+    def abort(self) -> None:
+        """Called instead of ``close`` when the pipeline failed: drop any partial output."""
+        self.close()
