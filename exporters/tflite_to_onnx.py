@@ -177,9 +177,18 @@ def convert_conv(builder: GraphBuilder, op: tflite.Operator, depthwise: bool) ->
         inputs.append(builder.add_constant(bias.astype(np.float32), "bias"))
     pads = window_pads(builder, x, options.Padding(), kernel, stride, dilation)
     name = builder.add_node(
-        "Conv", inputs, "conv", kernel_shape=kernel, strides=stride, dilations=dilation, pads=pads, group=group
+        "Conv",
+        inputs,
+        "conv",
+        kernel_shape=kernel,
+        strides=stride,
+        dilations=dilation,
+        pads=pads,
+        group=group,
     )
-    builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True)
+    builder.set_output(
+        int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True
+    )
 
 
 def convert_prelu(builder: GraphBuilder, op: tflite.Operator) -> None:
@@ -224,7 +233,9 @@ def convert_max_pool(builder: GraphBuilder, op: tflite.Operator) -> None:
     name = builder.add_node(
         "MaxPool", [builder.value(x, nchw=True)], "maxpool", kernel_shape=kernel, strides=stride, pads=pads
     )
-    builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True)
+    builder.set_output(
+        int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True
+    )
 
 
 def convert_pad(builder: GraphBuilder, op: tflite.Operator) -> None:
@@ -314,7 +325,9 @@ def convert_model(data: bytes, name: str = "model", progress: bool = True) -> on
         [value_info(builder, i) for i in graph_outputs],
         builder.initializers,
     )
-    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="livefake")
+    onnx_model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="livefake"
+    )
     onnx_model.ir_version = 8
     onnx.checker.check_model(onnx_model)
     return onnx_model

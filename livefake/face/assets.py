@@ -26,7 +26,14 @@ from livefake.errors import ModelError
 MEDIAPIPE_VERSION = "0.10.21"
 PINNED_WHEEL = "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
 PINNED_WHEEL_SHA256 = "05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3"
-PINNED_PLATFORM = ["--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--implementation", "cp"]
+PINNED_PLATFORM = [
+    "--platform",
+    "manylinux_2_28_x86_64",
+    "--python-version",
+    "3.11",
+    "--implementation",
+    "cp",
+]
 LICENSE_MEMBER = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
 NOTICE_NAME = "LICENSE-mediapipe.txt"
 MANIFEST_NAME = "manifest.json"
@@ -147,7 +154,9 @@ def download_wheel(directory: Path, progress: bool) -> Path:
 
 def check_wheel(path: Path) -> Path:
     if path.name == PINNED_WHEEL and sha256_of(path.read_bytes()) != PINNED_WHEEL_SHA256:
-        raise ModelError(f"{path.name} does not match its pinned sha256: delete it and run `livefake setup` again")
+        raise ModelError(
+            f"{path.name} does not match its pinned sha256: delete it and run `livefake setup` again"
+        )
     return path
 
 
@@ -159,7 +168,9 @@ def extract_members(wheel: Path) -> dict[str, bytes]:
         with zipfile.ZipFile(wheel) as archive:
             members = {name: archive.read(name) for name in wanted}
     except (KeyError, zipfile.BadZipFile) as error:
-        raise ModelError(f"{wheel} is not a mediapipe {MEDIAPIPE_VERSION} wheel with face models: {error}") from None
+        raise ModelError(
+            f"{wheel} is not a mediapipe {MEDIAPIPE_VERSION} wheel with face models: {error}"
+        ) from None
     for source in MODEL_SOURCES:
         if sha256_of(members[source.member]) != source.sha256:
             raise ModelError(f"{source.member} in {wheel.name} does not match its pinned sha256")
@@ -171,7 +182,9 @@ def convert_and_verify(source: ModelSource, tflite_bytes: bytes, progress: bool)
     try:
         from livefake.exporters.tflite_to_onnx import ConversionError, convert_model, output_shapes
     except ImportError as error:
-        raise ModelError(f"`livefake setup` needs the tflite and onnx packages ({error}): pip install tflite onnx") from None
+        raise ModelError(
+            f"`livefake setup` needs the tflite and onnx packages ({error}): pip install tflite onnx"
+        ) from None
     try:
         model = convert_model(tflite_bytes, source.key, progress)
     except ConversionError as error:
