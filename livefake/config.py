@@ -69,12 +69,21 @@ class AudioConfig:
     input: str | None = None  # PortAudio device name or index
     output: str | None = None
     delay_ms: float | None = None  # fixed delay; None follows the measured video latency
+    enabled: bool = False  # run the audio path (the live command sets it when an audio flag is given)
+    sample_rate: int = 48_000
+    block_ms: float = 10.0  # PortAudio block: the audio path's own latency granularity
+    max_delay_ms: float = 3_000.0  # longest delay the line can hold
+    crossfade_ms: float = 20.0  # delay changes crossfade over this long (no clicks)
 
 
 @dataclass(frozen=True)
 class OutputConfig:
     sinks: tuple[str, ...] = ()
     bind: str = "127.0.0.1"  # network sinks listen here unless told otherwise
+    vcam_device: str | None = None  # virtual camera device (/dev/videoN, camera name); None = first free
+    vcam_backend: str | None = None  # pyvirtualcam backend name; None tries each
+    stream_bitrate_kbps: int = 4_000  # network stream video bitrate
+    keyframe_s: float = 1.0  # network stream keyframe interval
 
 
 @dataclass(frozen=True)
@@ -111,8 +120,9 @@ def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, 
     """Deep-merge two nested dicts; ``override`` wins. None values in ``override`` are skipped."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_settings(merged[key], value)
+        if isinstance(value, dict):
+            current = merged.get(key)
+            merged[key] = merge_settings(current if isinstance(current, dict) else {}, value)
         elif value is not None:
             merged[key] = value
     return merged

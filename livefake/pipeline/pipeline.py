@@ -38,7 +38,6 @@ class Pipeline:
         sinks: Sequence[Sink],
         policy: DropPolicy = DropPolicy.DROP_OLDEST,
         capacity: int = 1,
-        on_frame: Callable[[Frame], None] | None = None,
     ) -> None:
         self.source = source
         self.stages = list(stages)
@@ -52,7 +51,7 @@ class Pipeline:
         for ring in self.rings:
             self.stats.watch_drops(ring.name, ring)
         self.info: StreamInfo | None = None
-        self._on_frame = on_frame
+        self._listeners: list[Callable[[Frame], None]] = []
         self._stop = threading.Event()
         self._done = threading.Event()
         self._error: StageError | None = None
@@ -113,6 +112,10 @@ class Pipeline:
             self.stop()
             if self._error is not None:
                 raise self._error from None
+
+    def add_frame_listener(self, listener: Callable[[Frame], None]) -> None:
+        """Call ``listener(frame)`` on the sink thread for every frame out (keep it cheap)."""
+        self._listeners.append(listener)
 
     @property
     def running(self) -> bool:
@@ -226,8 +229,8 @@ class Pipeline:
                     except BaseException as error:
                         raise StageError(f"sink:{sink.name}", error) from error
                 self.stats.record(frame, time.monotonic_ns())
-                if self._on_frame is not None:
-                    self._on_frame(frame)
+                for listener in self._listeners:
+                    listener(frame)
         finally:
             for sink in self.sinks:
                 finish = sink.abort if self._error is not None else sink.close

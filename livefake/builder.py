@@ -1,0 +1,77 @@
+"""Builds the live path from a ``LiveConfig``: source -> track -> swap -> merge -> mark -> sinks."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from livefake.config import LiveConfig
+from livefake.errors import InputError
+from livefake.pipeline import DropPolicy, Pipeline, Sink, Stage
+from livefake.sinks import make_sink
+from livefake.sources import make_source
+
+LIVE_CAPACITY = 1  # live: never more than one frame waiting per stage
+OFFLINE_CAPACITY = 8
+
+
+def build_stages(config: LiveConfig) -> list[Stage]:
+    """The processing stages the configuration asks for, in order."""
+    stages: list[Stage] = []
+    if config.swapping or config.track.show_landmarks:
+        from livefake.face.track import TrackStage
+
+        stages.append(TrackStage(config.track))
+    if config.swap.model is not None:
+        from livefake.swap.model import ModelSwapStage
+
+        stages.append(ModelSwapStage(config.swap))
+    elif config.swap.face is not None and config.swap.mode == "animate":
+        from livefake.swap.animate import AnimateStage
+
+        stages.append(AnimateStage(config.swap, config.track))
+    elif config.swap.face is not None:
+        from livefake.swap.photo import PhotoSwapStage
+
+        stages.append(PhotoSwapStage(config.swap, config.track))
+    if config.swapping and config.swap.mode == "swap":
+        from livefake.merge.stage import MergeStage
+
+        stages.append(MergeStage(config.merge))
+    if config.track.show_landmarks:
+        from livefake.face.draw import LandmarkOverlayStage
+
+        stages.append(LandmarkOverlayStage())
+    if config.swapping:
+        from livefake.merge.provenance import ProvenanceStage
+
+        stages.append(ProvenanceStage(config.provenance, source_id=swap_source_id(config)))
+    return stages
+
+
+def swap_source_id(config: LiveConfig) -> str:
+    """A short hash of the photo or model the swap uses, carried in the watermark payload."""
+    path = config.swap.model or config.swap.face
+    if path is None:
+        return "passthrough"
+    digest = hashlib.sha256()
+    file = Path(path).expanduser()
+    if not file.is_file():
+        kind = "model" if config.swap.model else "face photo"
+        raise InputError(f"{kind} {file} does not exist")
+    with open(file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def build_sinks(config: LiveConfig) -> list[Sink]:
+    return [make_sink(spec, config.output) for spec in config.output.sinks]
+
+
+def build_pipeline(config: LiveConfig) -> Pipeline:
+    policy = DropPolicy.BLOCK if config.offline else DropPolicy.DROP_OLDEST
+    capacity = OFFLINE_CAPACITY if config.offline else LIVE_CAPACITY
+    return Pipeline(
+        make_source(config.source), build_stages(config), build_sinks(config), policy=policy, capacity=capacity
+    )

@@ -1,0 +1,79 @@
+"""`livefake live`: run the live path from a camera or file to one or more sinks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+from livefake.commands._options import add_source_arguments, add_swap_arguments, config_from_args
+
+NAME = "live"
+HELP = "swap faces live from a camera or file to a virtual camera, stream, window or file"
+
+log = logging.getLogger("livefake")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", default="0", help="camera index, /dev/videoN, video, image, folder or 'demo'")
+    parser.add_argument(
+        "--sink", action="append", metavar="SINK",
+        help="vcam, window, null, udp://HOST:PORT, tcp://HOST:PORT, rtmp://..., or a file; repeat for several",
+    )
+    parser.add_argument("--seconds", type=float, help="stop after this many seconds")
+    parser.add_argument("--bind", help="address network sinks may listen on (default 127.0.0.1)")
+    audio = parser.add_argument_group("audio")
+    audio.add_argument("--audio-in", metavar="DEVICE", help="microphone to pass through, delayed with the video")
+    audio.add_argument("--audio-out", metavar="DEVICE", help="where the delayed sound goes (a virtual cable)")
+    audio.add_argument("--audio-delay", type=float, metavar="MS", help="fixed audio delay instead of following the video")
+    add_source_arguments(parser)
+    add_swap_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from livefake.builder import build_pipeline
+
+    sinks = tuple(args.sink or ["window"])
+    config = config_from_args(args, source={"spec": args.source, "realtime": True}, output={"sinks": sinks})
+    pipeline = build_pipeline(config)
+    audio = start_audio(config, pipeline)
+    try:
+        info = pipeline.start()
+        log.info("live: %dx%d @ %.1f fps from %s to %s; Ctrl-C stops",
+                 info.width, info.height, info.fps, args.source, ", ".join(sinks))
+        wait_and_report(pipeline, args.seconds)
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        pipeline.stop()
+        if audio is not None:
+            audio.stop()
+    if pipeline.error is not None:
+        raise pipeline.error
+    log.info("%s", pipeline.stats.report().summary())
+    return 0
+
+
+def wait_and_report(pipeline: object, seconds: float | None, every: float = 5.0) -> None:
+    """Wait for the end (or ``seconds``), logging a one-line status every ``every`` seconds."""
+    started = time.monotonic()
+    next_report = started + every
+    while not pipeline.join(timeout=0.2):  # type: ignore[attr-defined]
+        now = time.monotonic()
+        if seconds is not None and now - started >= seconds:
+            return
+        if now >= next_report:
+            log.info("%s", pipeline.stats.report().summary())  # type: ignore[attr-defined]
+            next_report = now + every
+
+
+def start_audio(config: object, pipeline: object) -> object | None:
+    """Start the delayed audio path when a microphone is given; failures never stop the video."""
+    audio_config = config.audio  # type: ignore[attr-defined]
+    if audio_config.input is None and audio_config.output is None:
+        return None
+    from livefake.audio import AudioSync
+
+    sync = AudioSync(audio_config, latency_ms=pipeline.stats.recent_latency_ms)  # type: ignore[attr-defined]
+    sync.start()
+    return sync

@@ -1,0 +1,85 @@
+"""A preview window (Tk, which ships with Python; the headless OpenCV wheel has no GUI)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import cv2
+
+from livefake.config import OutputConfig
+from livefake.errors import DeviceError
+from livefake.pipeline.frame import Frame
+from livefake.pipeline.stage import Sink, StreamInfo
+
+
+def display_available() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class WindowSink(Sink):
+    """Shows frames in a window. The window lives on the sink thread, created on the first frame."""
+
+    name = "window"
+
+    def __init__(self, title: str = "livefake", max_width: int = 1280) -> None:
+        self.title = title
+        self.max_width = max_width
+        self.closed_by_user = False
+        self._root: object | None = None
+        self._label: object | None = None
+        self._photo: object | None = None
+
+    @classmethod
+    def from_spec(cls, spec: str, output: OutputConfig) -> WindowSink:
+        return cls()
+
+    def open(self, info: StreamInfo) -> None:
+        if not display_available():
+            raise DeviceError(
+                "no display for the preview window (DISPLAY/WAYLAND_DISPLAY unset); "
+                "use --sink FILE, vcam or a stream instead"
+            )
+        try:
+            import tkinter  # noqa: F401
+        except ImportError as error:
+            raise DeviceError(f"the preview window needs Tk, which this Python lacks ({error})") from None
+
+    def _create(self) -> None:
+        import tkinter
+
+        try:
+            root = tkinter.Tk()
+        except tkinter.TclError as error:
+            raise DeviceError(f"cannot open the preview window: {error}") from None
+        root.title(self.title)
+        root.protocol("WM_DELETE_WINDOW", self._on_close)
+        label = tkinter.Label(root)
+        label.pack()
+        self._root, self._label = root, label
+
+    def _on_close(self) -> None:
+        self.closed_by_user = True
+
+    def write(self, frame: Frame) -> None:
+        import tkinter
+
+        if self.closed_by_user:
+            return
+        if self._root is None:
+            self._create()
+        image = frame.image
+        if image.shape[1] > self.max_width:
+            scale = self.max_width / image.shape[1]
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        ok, ppm = cv2.imencode(".ppm", image)
+        self._photo = tkinter.PhotoImage(data=ppm.tobytes(), format="PPM")
+        self._label.configure(image=self._photo)  # type: ignore[attr-defined]
+        self._root.update()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self._root is not None:
+            self._root.destroy()  # type: ignore[attr-defined]
+            self._root = None
