@@ -13,6 +13,7 @@ from livefake.errors import InputError
 ColorTransfer = Literal["rct", "lct", "mkl", "sot", "none"]
 SwapMode = Literal["swap", "animate"]
 Provider = Literal["auto", "cpu", "cuda", "tensorrt"]
+LabelCorner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
 COLOR_TRANSFERS: tuple[str, ...] = get_args(ColorTransfer)
 SWAP_MODES: tuple[str, ...] = get_args(SwapMode)
 PROVIDERS: tuple[str, ...] = get_args(Provider)
@@ -62,6 +63,7 @@ class MergeConfig:
 class ProvenanceConfig:
     label: bool = True  # the visible "AI-modified" label; the invisible watermark has no switch
     label_text: str = "AI-modified"
+    label_corner: LabelCorner = "bottom-right"
 
 
 @dataclass(frozen=True)
