@@ -1,0 +1,62 @@
+"""Architectures: shapes, ranges, identities, the swap graph, and the lite cost budget."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from livefake.models import ARCHITECTURES, build_model, default_config
+from livefake.models.flops import count_macs
+
+from livefake.errors import InputError
+
+TINY = {"encoder_dims": 8, "inter_dims": 32, "decoder_dims": 8, "mask_dims": 4}
+
+
+@pytest.mark.parametrize("arch", ["df", "liae", "lite"])
+@pytest.mark.parametrize("resolution", [64, 128])
+def test_both_identities_give_face_and_mask_in_range(arch: str, resolution: int) -> None:
+    model = build_model(default_config(arch, resolution, **TINY)).eval()
+    x = torch.rand(2, 3, resolution, resolution)
+    with torch.no_grad():
+        outputs = {identity: model(x, identity) for identity in ("src", "dst")}
+    for face, mask in outputs.values():
+        assert face.shape == (2, 3, resolution, resolution)
+        assert mask.shape == (2, 1, resolution, resolution)
+        assert 0.0 <= float(face.min()) and float(face.max()) <= 1.0
+        assert 0.0 <= float(mask.min()) and float(mask.max()) <= 1.0
+    assert not torch.allclose(outputs["src"][0], outputs["dst"][0])  # a drawing per identity
+
+
+@pytest.mark.parametrize("arch", ["df", "liae", "lite"])
+def test_swap_module_draws_the_asked_identity(arch: str) -> None:
+    model = build_model(default_config(arch, 64, **TINY)).eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        face, mask = model.swap_module("dst")(x)
+        expected_face, expected_mask = model(x, "dst")
+    assert torch.equal(face, expected_face) and torch.equal(mask, expected_mask)
+
+
+def test_registry_lists_the_architectures_and_refuses_bad_configs() -> None:
+    assert {"df", "liae", "lite"} <= set(ARCHITECTURES)
+    with pytest.raises(InputError, match="unknown architecture"):
+        build_model(default_config("nope", 64))
+    with pytest.raises(InputError, match="out of range"):
+        build_model(default_config("df", 32))
+    with pytest.raises(InputError, match="multiple of 32"):
+        build_model(default_config("lite", 80))
+    with pytest.raises(ValueError, match="identity"):
+        build_model(default_config("lite", 64, **TINY))(torch.rand(1, 3, 64, 64), "other")
+
+
+def test_df_reaches_320_pixels() -> None:
+    model = build_model(default_config("df", 320, **TINY)).eval()
+    with torch.no_grad():
+        face, mask = model(torch.rand(1, 3, 320, 320), "src")
+    assert face.shape[-1] == 320 and mask.shape[-1] == 320
+
+
+def test_lite_default_costs_at_most_1_2_gflops_at_128() -> None:
+    model = build_model(default_config("lite", 128)).eval()
+    gflops = 2 * count_macs(model.swap_module("dst"), torch.rand(1, 3, 128, 128)) / 1e9
+    assert gflops <= 1.2, f"lite-128 costs {gflops:.2f} GFLOPs"
