@@ -38,6 +38,9 @@ class TrackConfig:
     min_cutoff: float = 1.0  # One-Euro filter: lower = less jitter at rest
     beta: float = 0.05  # One-Euro filter: higher = less lag in motion
     show_landmarks: bool = False
+    iris: bool = False  # refine 5 iris points per eye (two more model runs, ~2 ms a face)
+    pose: bool = True  # head pose (yaw, pitch, roll) per face
+    threads: int = 2  # ONNX Runtime threads per face model
 
 
 @dataclass(frozen=True)
