@@ -1,0 +1,198 @@
+"""Zero-training face swap: one target photo, warped onto each live face triangle by triangle.
+
+The target's 468 landmarks are triangulated once (Delaunay, kept inside the face oval) and the
+photo is cut to its face and stored as a small pyramid. Every frame, each live face's mesh
+drives a piecewise-affine warp of the target (``TriangleWarper``) into a crop the size of the
+live face's landmark box, so the target follows the live pose and expression. The inside of the
+live mouth is cut out of the mask: teeth and tongue come from the live frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from livefake.config import SwapConfig, TrackConfig
+from livefake.errors import InputError
+from livefake.face import mesh
+from livefake.pipeline.frame import Face, Frame, SwappedFace
+from livefake.pipeline.stage import Stage
+from livefake.swap.triangles import TriangleWarper, delaunay_triangles
+
+MIN_TARGET_FACE_PX = 80  # narrower target faces are too blurry to swap in
+TARGET_MARGIN = 0.15  # of the face size, kept around the target face when cutting the photo
+SMALLEST_LEVEL_PX = 48  # the target pyramid stops at this face width
+MASK_SUBPIXEL_BITS = 4
+# Mouth openness = inner-lip area / mouth width^2: about 0.02-0.04 closed, 0.15 in a wide smile.
+# Below OPEN_MOUTH_START the target's lips cover the mouth; the cut fades in over OPEN_MOUTH_RAMP.
+OPEN_MOUTH_START = 0.05
+OPEN_MOUTH_RAMP = 0.04
+
+
+@dataclass(frozen=True)
+class TargetFace:
+    """A photo and the one face in it: 468 landmarks in photo pixels."""
+
+    image: np.ndarray  # uint8 BGR
+    landmarks: np.ndarray  # (468, 2) float32
+    path: str
+
+    @property
+    def width_px(self) -> float:
+        return float(np.ptp(self.landmarks[:, 0]))
+
+
+def load_target_face(path: str | None, models_dir: str | None = None) -> TargetFace:
+    """Read a target photo (default: the bundled Hopper portrait) and find its one usable face."""
+    from livefake.face.track import find_faces
+    from livefake.synthetic import bundled_photo, load_photo
+
+    source = str(path) if path is not None else str(bundled_photo("hopper"))
+    image = load_photo(source)
+    faces = [face for face in find_faces(image, models_dir=models_dir) if face.landmarks is not None]
+    return target_from_faces(image, faces, source)
+
+
+def target_from_faces(image: np.ndarray, faces: list[Face], source: str) -> TargetFace:
+    """Check that ``faces`` holds exactly one usable face and make the target from it."""
+    name = Path(source).name
+    if not faces:
+        raise InputError(f"no face found in target photo {name}: use a clear, frontal, well-lit portrait")
+    if len(faces) > 1:
+        raise InputError(
+            f"{len(faces)} faces found in target photo {name}: crop it to the one face to swap in"
+        )
+    target = TargetFace(image, np.asarray(faces[0].landmarks, dtype=np.float32), source)
+    if target.width_px < MIN_TARGET_FACE_PX:
+        raise InputError(
+            f"the face in target photo {name} is {target.width_px:.0f} px wide: use a photo where it is "
+            f"at least {MIN_TARGET_FACE_PX} px wide"
+        )
+    return target
+
+
+def triangles_inside(points: np.ndarray, contour: tuple[int, ...]) -> np.ndarray:
+    """Delaunay triangles of ``points`` whose centroids lie inside the closed ``contour``."""
+    triangles = delaunay_triangles(points)
+    polygon = points[list(contour)].astype(np.float32).reshape(-1, 1, 2)
+    centroids = points[triangles].mean(axis=1)
+    inside = [cv2.pointPolygonTest(polygon, (float(x), float(y)), False) >= 0 for x, y in centroids]
+    return triangles[np.array(inside, dtype=bool)]
+
+
+@dataclass(frozen=True)
+class PyramidLevel:
+    image: np.ndarray
+    scale: float  # level pixels per crop-of-level-0 pixel
+    face_width_px: float
+
+
+class PhotoSwapper:
+    """Swaps one target face onto live faces; the per-frame engine behind ``PhotoSwapStage``."""
+
+    def __init__(self, target: TargetFace) -> None:
+        self.target = target
+        origin, crop = _cut_face(target)
+        points = target.landmarks - origin
+        self.levels = _pyramid(crop, target.width_px)
+        self.warper = TriangleWarper(points, triangles_inside(points, mesh.FACE_OVAL))
+        self._inner_mouth = np.array(mesh.LIPS_INNER, dtype=np.int32)
+
+    def swap(self, image: np.ndarray, landmarks: np.ndarray, face_index: int) -> SwappedFace | None:
+        """The target warped onto ``landmarks`` (frame px) in a crop of their box; None if off-frame."""
+        box = landmark_box(landmarks, image.shape[1], image.shape[0])
+        if box is None:
+            return None
+        x0, y0, x1, y1 = box
+        level = self._level_for(float(np.ptp(landmarks[:, 0])))
+        output = image[y0:y1, x0:x1].copy()
+        index = self.warper.warp(level.image, landmarks, (x0, y0), output, level.scale)
+        mask = self._mask(index, landmarks - np.array([x0, y0], dtype=np.float32))
+        matrix = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0]], dtype=np.float32)
+        return SwappedFace(face_index=face_index, image=output, mask=mask, matrix=matrix)
+
+    def _level_for(self, live_width: float) -> PyramidLevel:
+        """The smallest pyramid level whose face is at least as wide as the live face."""
+        for level in reversed(self.levels):
+            if level.face_width_px >= live_width:
+                return level
+        return self.levels[0]
+
+    def _mask(self, index: np.ndarray, local_landmarks: np.ndarray) -> np.ndarray:
+        """Covered pixels, less the inside of the live mouth as far as it is open."""
+        covered = np.where(index > 0, np.uint8(255), np.uint8(0))
+        inner_lips = local_landmarks[self._inner_mouth]
+        cut = float(np.clip((mouth_openness(inner_lips) - OPEN_MOUTH_START) / OPEN_MOUTH_RAMP, 0.0, 1.0))
+        if cut > 0.0:
+            mouth = np.round(inner_lips * (1 << MASK_SUBPIXEL_BITS)).astype(np.int32)
+            cv2.fillPoly(covered, [mouth], round(255 * (1.0 - cut)), cv2.LINE_AA, MASK_SUBPIXEL_BITS)
+        return covered.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def mouth_openness(inner_lips: np.ndarray) -> float:
+    """Area inside the inner lip contour over the squared mouth width (0 when shut)."""
+    width = float(np.ptp(inner_lips[:, 0]))
+    if width < 1.0:
+        return 0.0
+    return abs(float(cv2.contourArea(inner_lips.astype(np.float32)))) / (width * width)
+
+
+def landmark_box(landmarks: np.ndarray, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """Integer box (x0, y0, x1, y1) around the landmarks, one pixel of margin, clipped to the frame."""
+    x0, y0 = np.floor(landmarks.min(axis=0)).astype(int) - 1
+    x1, y1 = np.ceil(landmarks.max(axis=0)).astype(int) + 2
+    x0, y0, x1, y1 = max(int(x0), 0), max(int(y0), 0), min(int(x1), width), min(int(y1), height)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
+def _cut_face(target: TargetFace) -> tuple[np.ndarray, np.ndarray]:
+    """The target photo cut to its face plus a margin, and the cut's origin in photo pixels."""
+    height, width = target.image.shape[:2]
+    low, high = target.landmarks.min(axis=0), target.landmarks.max(axis=0)
+    margin = TARGET_MARGIN * float(np.max(high - low))
+    x0, y0 = (max(int(v - margin), 0) for v in low)
+    x1, y1 = min(int(high[0] + margin) + 1, width), min(int(high[1] + margin) + 1, height)
+    return np.array([x0, y0], dtype=np.float32), np.ascontiguousarray(target.image[y0:y1, x0:x1])
+
+
+def _pyramid(crop: np.ndarray, face_width: float) -> list[PyramidLevel]:
+    """Halvings of the target crop until its face is about ``SMALLEST_LEVEL_PX`` wide (no aliasing)."""
+    levels = [PyramidLevel(crop, 1.0, face_width)]
+    while levels[-1].face_width_px / 2 >= SMALLEST_LEVEL_PX:
+        image = cv2.pyrDown(levels[-1].image)
+        levels.append(PyramidLevel(image, levels[-1].scale / 2, levels[-1].face_width_px / 2))
+    return levels
+
+
+class PhotoSwapStage(Stage):
+    """Live stage: every face with landmarks gets the target photo's face (``frame.swapped``)."""
+
+    name = "swap"
+
+    def __init__(self, config: SwapConfig, track: TrackConfig, target: TargetFace | None = None) -> None:
+        self.config = config
+        self.track = track
+        self._target = target
+        self._swapper: PhotoSwapper | None = None
+
+    def open(self) -> None:
+        target = self._target or load_target_face(self.config.face, self.track.models_dir)
+        self._swapper = PhotoSwapper(target)
+
+    def process(self, frame: Frame) -> Frame | None:
+        if self._swapper is None:
+            raise RuntimeError("PhotoSwapStage.process called before open")
+        swapped = []
+        for face_index, face in enumerate(frame.faces):
+            if face.landmarks is None:
+                continue
+            result = self._swapper.swap(frame.image, face.landmarks, face_index)
+            if result is not None:
+                swapped.append(result)
+        frame.swapped = swapped
+        return frame
