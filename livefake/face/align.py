@@ -80,11 +80,12 @@ def alignment_matrix(landmarks: np.ndarray, face_type: FaceType, size: int) -> n
 
 
 def warp_to_crop(
-    image: np.ndarray, matrix: np.ndarray, size: int, border: int = cv2.BORDER_REPLICATE
+    image: np.ndarray, matrix: np.ndarray, size: int | tuple[int, int], border: int = cv2.BORDER_REPLICATE
 ) -> np.ndarray:
-    """Cut the aligned ``size`` x ``size`` crop out of ``image`` (bilinear)."""
+    """Cut the aligned crop out of ``image`` (bilinear); ``size`` is a side or (width, height)."""
+    dsize = (size, size) if isinstance(size, int) else size
     return cv2.warpAffine(
-        image, np.asarray(matrix, dtype=np.float64), (size, size), flags=cv2.INTER_LINEAR, borderMode=border
+        image, np.asarray(matrix, dtype=np.float64), dsize, flags=cv2.INTER_LINEAR, borderMode=border
     )
 
 

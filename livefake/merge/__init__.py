@@ -1,1 +1,1 @@
-"""livefake.merge"""
+"""livefake.merge: colour transfer, mask composition and paste-back (MergeStage), label, watermark."""
