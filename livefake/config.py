@@ -60,6 +60,8 @@ class MergeConfig:
     face_offset: tuple[float, float] = (0.0, 0.0)  # fraction of face size, x and y
     seamless: bool = False
     sharpen: float = 0.0
+    mask_type: Literal["half", "mid", "full", "whole", "head"] = "full"  # landmark hull (face/align types)
+    color_smoothing: float = 0.8  # share of last frame's colour statistics kept per face track
 
 
 @dataclass(frozen=True)
