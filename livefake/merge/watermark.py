@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -66,13 +67,13 @@ def source_hash(payload: bytes) -> bytes:
     return payload[len(MARKER) :]
 
 
-def file_source_id(path: str) -> bytes:
-    """A source id for a model or photo file: the SHA-256 of its content."""
+def file_source_id(path: str | Path) -> str:
+    """The source id of a model or photo file: the first 16 hex digits of its SHA-256."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.digest()
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
