@@ -221,3 +221,71 @@ def test_swap_on_a_generated_clip_keeps_the_crop_contract(face_models: object) -
             assert x0 + result.image.shape[1] >= face.landmarks[:, 0].max()
             swapped_frames += 1
     assert swapped_frames >= 10
+
+
+# --- the issue's measures on generated clips: need `livefake setup` (and dlib for identity) --------
+
+
+@pytest.fixture(
+    scope="module", params=[("collins", "hopper"), ("hopper", "collins")], ids=["collins", "hopper"]
+)
+def swapped_clip(request: pytest.FixtureRequest, face_models: object):  # type: ignore[no-untyped-def]
+    """(target name, [(input image, output image, live landmarks, crop rects)]) through track, swap, merge."""
+    from livefake.config import MergeConfig
+    from livefake.face.track import TrackStage
+    from livefake.merge.stage import MergeStage
+
+    target_name, live_name = request.param
+    stages = [TrackStage(TrackConfig()), PhotoSwapStage(SwapConfig(face=target_name), TrackConfig()),
+              MergeStage(MergeConfig())]
+    for stage in stages:
+        stage.open()
+    results = []
+    spec = ClipSpec(photo=live_name, size=(1280, 720), seconds=2.0, fps=10)
+    for index, (image, _) in enumerate(render_frames(spec)):
+        frame: Frame | None = Frame(index, index * 100_000_000, image.copy(), pts=index / 10)
+        for stage in stages:
+            assert frame is not None
+            frame = stage.process(frame)
+        assert frame is not None
+        rects = [(-int(s.matrix[0, 2]), -int(s.matrix[1, 2]), s.image.shape[1], s.image.shape[0])
+                 for s in frame.swapped]
+        landmarks = frame.faces[0].landmarks if frame.faces else None
+        results.append((image, frame.image, landmarks, rects))
+    return target_name, results
+
+
+def test_pixels_outside_the_face_box_are_untouched(swapped_clip) -> None:  # type: ignore[no-untyped-def]
+    _, results = swapped_clip
+    swapped = 0
+    for image, output, _, rects in results:
+        outside = np.ones(image.shape[:2], dtype=bool)
+        for x0, y0, width, height in rects:
+            outside[y0 : y0 + height, x0 : x0 + width] = False
+            swapped += 1
+        assert np.array_equal(output[outside], image[outside])
+    assert swapped >= 0.9 * len(results)
+
+
+def test_identity_moves_to_the_target(swapped_clip) -> None:  # type: ignore[no-untyped-def]
+    """Swapped faces are the target by dlib's measure (< 0.6) and >= 0.15 closer than the input's."""
+    pytest.importorskip("dlib", reason="dlib not installed: pip install 'livefake[identity]'")
+    from livefake.face.identity import SAME_PERSON_THRESHOLD, IdentityModel, box_from_landmarks
+    from livefake.face.track import find_faces
+
+    target_name, results = swapped_clip
+    model = IdentityModel()
+    photo = load_photo(target_name)
+    target = model.embed(photo, box_from_landmarks(find_faces(photo)[0].landmarks))
+    before, after = [], []
+    for image, output, landmarks, _ in results:
+        if landmarks is None:
+            continue
+        box = box_from_landmarks(landmarks)
+        before.append(float(np.linalg.norm(model.embed(image, box) - target)))
+        after.append(float(np.linalg.norm(model.embed(output, box) - target)))
+    before_a, after_a = np.array(before), np.array(after)
+    assert len(after) >= 0.9 * len(results)
+    assert (after_a < SAME_PERSON_THRESHOLD).mean() >= 0.8, f"after: {np.round(after_a, 3)}"
+    report = f"before {np.round(before_a, 3)} after {np.round(after_a, 3)}"
+    assert np.median(before_a) - np.median(after_a) >= 0.15, report
