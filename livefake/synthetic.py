@@ -90,11 +90,15 @@ def render_frames(spec: ClipSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if spec.blur and previous is not None:
             frame = _motion_blur(frame, transform, previous, (pw, ph))
         gain = 1.0 + spec.exposure_drift * np.sin(2 * np.pi * index / (spec.fps * 7.0))
-        image = frame.astype(np.float32) * gain
+        image = frame.astype(np.float32)
+        image *= np.float32(gain)
         if spec.noise > 0:
-            image += rng.normal(0.0, spec.noise, size=image.shape).astype(np.float32)
+            noise = rng.standard_normal(size=image.shape, dtype=np.float32)
+            noise *= np.float32(spec.noise)
+            image += noise
         previous = transform
-        yield np.clip(image, 0, 255).astype(np.uint8), transform
+        np.clip(image, 0, 255, out=image)
+        yield image.astype(np.uint8), transform
 
 
 def _motion_blur(
