@@ -80,7 +80,8 @@ def render_frames(spec: ClipSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (frame uint8 BGR, true 3x3 transform) for every frame of the clip."""
     photo = load_photo(spec.photo)
     ph, pw = photo.shape[:2]
-    rng = np.random.default_rng(spec.seed + 1)
+    cv2.setRNGSeed(spec.seed + 1)  # OpenCV's generator is per thread: clips are reproducible
+    noise = np.empty((spec.size[1], spec.size[0], 3), np.float32)
     previous = None
     for index in range(spec.frame_count):
         transform = frame_transform(spec, index, (pw, ph))
@@ -93,8 +94,7 @@ def render_frames(spec: ClipSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         image = frame.astype(np.float32)
         image *= np.float32(gain)
         if spec.noise > 0:
-            noise = rng.standard_normal(size=image.shape, dtype=np.float32)
-            noise *= np.float32(spec.noise)
+            cv2.randn(noise, 0.0, spec.noise)
             image += noise
         previous = transform
         np.clip(image, 0, 255, out=image)
