@@ -62,6 +62,7 @@ class GraphBuilder:
     values: dict[int, Value] = field(default_factory=dict)
     constants: dict[int, np.ndarray] = field(default_factory=dict)
     counter: int = 0
+    dynamic_batch: bool = False
 
     def fresh(self, hint: str) -> str:
         self.counter += 1
@@ -255,6 +256,8 @@ def convert_pad(builder: GraphBuilder, op: tflite.Operator) -> None:
 def convert_reshape(builder: GraphBuilder, op: tflite.Operator) -> None:
     x, out = int(op.Inputs(0)), int(op.Outputs(0))
     shape = np.array(builder.shape(out), dtype=np.int64)
+    if builder.dynamic_batch and shape[0] == 1:
+        shape[0] = -1
     inputs = [builder.value(x, nchw=False), builder.add_constant(shape, "shape")]
     builder.set_output(out, builder.add_node("Reshape", inputs, "reshape"), False)
 
@@ -295,19 +298,28 @@ def operator_name(model: tflite.Model, operator: tflite.Operator) -> str:
 
 
 def value_info(builder: GraphBuilder, index: int) -> onnx.ValueInfoProto:
-    return helper.make_tensor_value_info(builder.tensor_name(index), TensorProto.FLOAT, builder.shape(index))
+    shape: list[int | str] = list(builder.shape(index))
+    if builder.dynamic_batch and shape and shape[0] == 1:
+        shape[0] = "batch"
+    return helper.make_tensor_value_info(builder.tensor_name(index), TensorProto.FLOAT, shape)
 
 
-def convert_model(data: bytes, name: str = "model", progress: bool = True) -> onnx.ModelProto:
-    """Convert TFLite flatbuffer bytes to an ONNX model with the same input and output shapes."""
+def convert_model(
+    data: bytes, name: str = "model", progress: bool = True, dynamic_batch: bool = True
+) -> onnx.ModelProto:
+    """Convert TFLite flatbuffer bytes to an ONNX model with the same input and output shapes.
+
+    With ``dynamic_batch`` the leading dimension (1 in TFLite) becomes a free ``batch``
+    dimension, so several crops run in one call.
+    """
     model = tflite.Model.GetRootAsModel(data, 0)
     if model.SubgraphsLength() != 1:
         raise ConversionError(f"{name}: expected one subgraph, found {model.SubgraphsLength()}")
-    builder = GraphBuilder(model, model.Subgraphs(0))
+    builder = GraphBuilder(model, model.Subgraphs(0), dynamic_batch=dynamic_batch)
     graph_inputs = [int(i) for i in builder.graph.InputsAsNumpy()]
     graph_outputs = [int(i) for i in builder.graph.OutputsAsNumpy()]
     for index in graph_inputs:
-        builder.set_output(index, builder.tensor_name(index), len(builder.shape(index)) != 4)
+        builder.set_output(index, builder.tensor_name(index), False)  # TFLite inputs are NHWC
     operators = range(builder.graph.OperatorsLength())
     for position in tqdm(operators, desc=f"converting {name}", unit="op", disable=not progress, leave=False):
         operator = builder.graph.Operators(position)

@@ -35,8 +35,8 @@ class TrackConfig:
     detect_every: int = 15  # run the detector at least every N frames even while tracking
     min_score: float = 0.5
     smoothing: bool = True
-    min_cutoff: float = 1.0  # One-Euro filter: lower = less jitter at rest
-    beta: float = 0.05  # One-Euro filter: higher = less lag in motion
+    min_cutoff: float = 0.3  # One-Euro filter cutoff at rest, Hz: lower = less jitter at rest
+    beta: float = 15.0  # One-Euro filter, Hz per (inter-ocular distance/s): higher = less lag in motion
     show_landmarks: bool = False
     iris: bool = False  # refine 5 iris points per eye (two more model runs, ~2 ms a face)
     pose: bool = True  # head pose (yaw, pitch, roll) per face

@@ -37,6 +37,7 @@ PINNED_PLATFORM = [
 LICENSE_MEMBER = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
 NOTICE_NAME = "LICENSE-mediapipe.txt"
 MANIFEST_NAME = "manifest.json"
+CONVERTER_VERSION = 2  # bump when the conversion changes: older caches are rebuilt by setup
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,10 @@ def models_complete(paths: FaceModelPaths) -> bool:
     if not all(path.is_file() for path in files):
         return False
     try:
-        return json.loads(manifest.read_text()).get("mediapipe") == MEDIAPIPE_VERSION
+        recorded = json.loads(manifest.read_text())
     except (OSError, ValueError):
         return False
+    return recorded.get("mediapipe") == MEDIAPIPE_VERSION and recorded.get("converter") == CONVERTER_VERSION
 
 
 def setup_models(
@@ -130,7 +132,12 @@ def setup_models(
             model = convert_and_verify(source, members[source.member], progress)
             write_atomically(paths.directory / source.onnx_name, model)
         write_atomically(paths.directory / NOTICE_NAME, members[LICENSE_MEMBER] + notice_footer())
-        manifest = {"mediapipe": MEDIAPIPE_VERSION, "wheel": wheel_path.name, "files": manifest_files()}
+        manifest = {
+            "mediapipe": MEDIAPIPE_VERSION,
+            "converter": CONVERTER_VERSION,
+            "wheel": wheel_path.name,
+            "files": manifest_files(),
+        }
         write_atomically(paths.directory / MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
     return paths
 
@@ -192,7 +199,7 @@ def convert_and_verify(source: ModelSource, tflite_bytes: bytes, progress: bool)
     data = model.SerializeToString()
     expected = output_shapes(tflite_bytes)
     session = create_session(data, threads=1)
-    feed = {item.name: np.zeros(item.shape, np.float32) for item in session.get_inputs()}
+    feed = {item.name: np.zeros([1, *item.shape[1:]], np.float32) for item in session.get_inputs()}
     produced = [tuple(output.shape) for output in session.run(None, feed)]
     if produced != expected:
         raise ModelError(f"converted {source.key} model gives shapes {produced}, expected {expected}")

@@ -19,6 +19,7 @@ INPUT_SIZE = 128
 ANCHOR_LAYERS = ((8, 2), (16, 6))  # (stride, anchors per cell) of the short-range model
 SUPPRESSION_IOU = 0.3
 SCORE_CLIP = 80.0  # mediapipe clips at 100; exp(100) overflows float32
+TILE_ASPECT = 1.2  # frames wider (or taller) than this are also searched in square tiles
 KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")
 
 
@@ -127,18 +128,69 @@ class FaceDetector:
         image = as_bgr(image_bgr)
         if image.shape[0] < 2 or image.shape[1] < 2:
             return []
-        tensor, scale, dx, dy = letterbox(image)
-        outputs = dict(zip(self.output_names, self.session.run(None, {self.input_name: tensor}), strict=True))
-        regressors, logits = outputs["regressors"][0], outputs["classificators"][0, :, 0]
+        small, factor = shrink_to_input(image)
+        windows = detection_windows(small.shape[1], small.shape[0])
+        inputs = [letterbox(small[y0:y1, x0:x1]) for x0, y0, x1, y1 in windows]
+        batch = np.concatenate([tensor for tensor, *_ in inputs])
+        outputs = dict(zip(self.output_names, self.session.run(None, {self.input_name: batch}), strict=True))
+        found = [
+            self.candidates(
+                outputs["regressors"][i], outputs["classificators"][i, :, 0], window, inputs[i][1:]
+            )
+            for i, window in enumerate(windows)
+        ]
+        boxes, keypoints, scores = (np.concatenate([f[k] for f in found]) for k in range(3))
+        if len(scores) == 0:
+            return []
+        boxes, keypoints = (boxes + 0.5) / factor - 0.5, (keypoints + 0.5) / factor - 0.5
+        merged = weighted_suppression(boxes, keypoints, scores, self.max_faces)
+        return [
+            Detection(box.astype(np.float32), score, points.astype(np.float32))
+            for box, points, score in merged
+        ]
+
+    def candidates(
+        self,
+        regressors: np.ndarray,
+        logits: np.ndarray,
+        window: tuple[int, int, int, int],
+        placement: tuple[float, float, float],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes (N, 4), keypoints (N, 6, 2) and scores (N,) above threshold in one window, frame pixels."""
+        scale, dx, dy = placement
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -SCORE_CLIP, SCORE_CLIP)))
         keep = scores >= self.min_score
-        if not keep.any():
-            return []
         boxes, keypoints = decode_boxes(regressors[keep], self.anchors[keep])
-        offset = np.array([dx, dy], np.float32)  # model coordinates are continuous: pixel centres at +0.5
-        detections = []
-        for box, points, score in weighted_suppression(boxes, keypoints, scores[keep], self.max_faces):
-            frame_box = ((box.reshape(2, 2) - offset) / scale - 0.5).reshape(4).astype(np.float32)
-            frame_points = ((points - offset) / scale - 0.5).astype(np.float32)
-            detections.append(Detection(frame_box, score, frame_points))
-        return detections
+        # model coordinates are continuous (pixel centres at +0.5); frame pixels have centres at integers
+        offset = np.array([dx, dy], np.float32)
+        origin = np.array(window[:2], np.float32) - 0.5
+        boxes = ((boxes.reshape(-1, 2, 2) - offset) / scale + origin).reshape(-1, 4)
+        keypoints = (keypoints - offset) / scale + origin
+        return boxes, keypoints, scores[keep]
+
+
+def shrink_to_input(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The frame scaled so its short side is the model's input size (area-averaged), and the factor."""
+    height, width = image.shape[:2]
+    factor = INPUT_SIZE / min(width, height)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=interpolation), factor
+
+
+def detection_windows(width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """The whole frame, then square tiles along the long side of a wide or tall frame.
+
+    The short-range model needs a face at least ~1/8 of its input; square tiles let it find
+    faces of that size relative to the frame's short side instead of its long side.
+    """
+    windows = [(0, 0, width, height)]
+    short, long = min(width, height), max(width, height)
+    if long < short * TILE_ASPECT:
+        return windows
+    count = int(np.ceil(long / short))
+    for start in np.linspace(0, long - short, count).round().astype(int):
+        windows.append(
+            (start, 0, start + short, height) if width > height else (0, start, width, start + short)
+        )
+    return windows

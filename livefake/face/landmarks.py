@@ -137,28 +137,46 @@ class LandmarkModel:
         self.iris_session = create_session(iris_path, threads) if iris_path is not None else None
 
     def fit(self, image_bgr: np.ndarray, roi: FaceRegion) -> FaceFit:
-        image = as_bgr(image_bgr)
-        crop, matrix = warp_region(image, roi, LANDMARK_INPUT)
-        raw, logit = self.session.run(None, {self.input_name: rgb_unit_tensor(crop)})
-        points = raw.reshape(468, 3)
-        landmarks = to_frame(points[:, :2] - 0.5, matrix).astype(np.float32)
-        depth = (points[:, 2] * (roi.size / LANDMARK_INPUT)).astype(np.float32)
-        clipped = float(np.clip(logit.reshape(-1)[0], -PRESENCE_LOGIT_CLIP, PRESENCE_LOGIT_CLIP))
-        score = 1.0 / (1.0 + np.exp(-clipped))
-        iris = self.fit_iris(image, landmarks) if self.iris_session is not None else None
-        return FaceFit(landmarks, score, iris, depth, roi)
+        """Landmarks of the face in ``roi`` (a rotated square from a detection or earlier landmarks)."""
+        return self.fit_many(image_bgr, [roi])[0]
 
-    def fit_iris(self, image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    def fit_many(self, image_bgr: np.ndarray, rois: list[FaceRegion]) -> list[FaceFit]:
+        """Landmarks for several regions in one model call."""
+        if not rois:
+            return []
+        image = as_bgr(image_bgr)
+        crops = [warp_region(image, roi, LANDMARK_INPUT) for roi in rois]
+        batch = np.concatenate([rgb_unit_tensor(crop) for crop, _ in crops])
+        raw, logits = self.session.run(None, {self.input_name: batch})
+        points = raw.reshape(len(rois), 468, 3)
+        clipped = np.clip(logits.reshape(len(rois)), -PRESENCE_LOGIT_CLIP, PRESENCE_LOGIT_CLIP)
+        scores = 1.0 / (1.0 + np.exp(-clipped.astype(np.float64)))
+        landmarks = [
+            to_frame(p[:, :2] - 0.5, matrix).astype(np.float32)
+            for p, (_, matrix) in zip(points, crops, strict=True)
+        ]
+        irises = self.fit_iris(image, landmarks) if self.iris_session is not None else [None] * len(rois)
+        return [
+            FaceFit(
+                marks, float(score), iris, (p[:, 2] * (roi.size / LANDMARK_INPUT)).astype(np.float32), roi
+            )
+            for marks, score, iris, p, roi in zip(landmarks, scores, irises, points, rois, strict=True)
+        ]
+
+    def fit_iris(self, image: np.ndarray, faces: list[np.ndarray]) -> list[np.ndarray | None]:
         """Five iris points per eye (centre first), eye around 33/133 then eye around 362/263."""
         assert self.iris_session is not None
+        crops = []
+        for landmarks in faces:
+            for index, (start, end) in enumerate(EYE_CORNERS):
+                a, b = landmarks[start].astype(np.float64), landmarks[end].astype(np.float64)
+                size = max(float(np.hypot(*(b - a))) * EYE_REGION_SCALE, 2.0)
+                region = FaceRegion((a + b) / 2, size, eye_line_angle(a, b))
+                crops.append(warp_region(image, region, IRIS_INPUT, flip=index == 1))  # model knows one eye
         name = self.iris_session.get_inputs()[0].name
-        eyes = []
-        for index, (start, end) in enumerate(EYE_CORNERS):
-            a, b = landmarks[start].astype(np.float64), landmarks[end].astype(np.float64)
-            size = float(np.hypot(*(b - a))) * EYE_REGION_SCALE
-            region = FaceRegion((a + b) / 2, max(size, 2.0), eye_line_angle(a, b))
-            flip = index == 1  # the model knows one eye only: mirror the other
-            crop, matrix = warp_region(image, region, IRIS_INPUT, flip=flip)
-            _, iris = self.iris_session.run(None, {name: rgb_unit_tensor(crop)})
-            eyes.append(to_frame(iris.reshape(5, 3)[:, :2] - 0.5, matrix))
-        return np.concatenate(eyes).astype(np.float32)
+        batch = np.concatenate([rgb_unit_tensor(crop) for crop, _ in crops])
+        _, iris = self.iris_session.run(None, {name: batch})
+        points = [
+            to_frame(p.reshape(5, 3)[:, :2] - 0.5, matrix) for p, (_, matrix) in zip(iris, crops, strict=True)
+        ]
+        return [np.concatenate(points[2 * i : 2 * i + 2]).astype(np.float32) for i in range(len(faces))]

@@ -8,6 +8,7 @@ score drops below ``min_score`` is lost; a track keeps its id while it is follow
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ from livefake.pipeline.stage import Stage
 
 DUPLICATE_OVERLAP = 0.5  # two tracks whose boxes overlap this much are one face
 NEW_FACE_OVERLAP = 0.3  # a detection overlapping a track this much is that track's face
+REGION_HOLD_SHIFT = 0.01  # keep the crop region while its centre moves less than this share of its side,
+REGION_HOLD_SCALE = 0.01  # its side changes less than this share,
+REGION_HOLD_ANGLE = np.deg2rad(1.0)  # and it turns less than this (a still crop stops feedback jitter)
+NEW_FACE_PASSES = 2  # extra landmark passes on a new face so its first frame is as precise as the next
 KEYPOINT_LANDMARKS = ((33, 133), (362, 263), (1,), (13, 14), (234,), (454,))
 DEFAULT_FRAME_TIME = 1 / 30
 
@@ -35,8 +40,19 @@ class Track:
 
     track_id: int
     fit: FaceFit
+    region: FaceRegion
     smoother: OneEuroFilter
     smoothed: np.ndarray = field(default_factory=lambda: np.zeros((468, 2), np.float32))
+
+
+def next_region(current: FaceRegion, landmarks: np.ndarray) -> FaceRegion:
+    """The region for the next frame: the landmarks' region, unless it barely differs from ``current``."""
+    proposed = FaceRegion.from_landmarks(landmarks)
+    shift = float(np.linalg.norm(proposed.centre - current.centre)) / current.size
+    scale = abs(proposed.size / current.size - 1.0)
+    turn = abs((proposed.angle - current.angle + np.pi) % (2 * np.pi) - np.pi)
+    held = shift < REGION_HOLD_SHIFT and scale < REGION_HOLD_SCALE and turn < REGION_HOLD_ANGLE
+    return current if held else proposed
 
 
 def landmark_box(landmarks: np.ndarray) -> np.ndarray:
@@ -91,7 +107,7 @@ class FaceTracker:
         """The faces in this frame, by track id. ``time`` in seconds (default: 30 fps steps)."""
         image = as_bgr(image_bgr)
         self.time = time if time is not None else self.time + DEFAULT_FRAME_TIME
-        self.tracks = [track for track in map(lambda t: self.follow(image, t), self.tracks) if track]
+        self.tracks = self.follow(image)
         self.detector_ran = self.detection_due()
         if self.detector_ran:
             self.add_new_faces(image, self.detector.detect(image))
@@ -107,32 +123,37 @@ class FaceTracker:
         )
         return due and self.config.max_faces > 0
 
-    def follow(self, image: np.ndarray, track: Track) -> Track | None:
-        """Refit a tracked face in the region its last landmarks give; None when it is lost."""
-        fit = self.landmarks.fit(image, FaceRegion.from_landmarks(track.fit.landmarks))
-        if fit.score < self.config.min_score:
-            return None
-        track.fit = fit
-        track.smoothed = self.smooth(track)
-        return track
+    def follow(self, image: np.ndarray) -> list[Track]:
+        """Refit the tracked faces in the regions their last landmarks give; drop the lost ones."""
+        regions = [next_region(track.region, track.fit.landmarks) for track in self.tracks]
+        kept = []
+        for track, fit in zip(self.tracks, self.landmarks.fit_many(image, regions), strict=True):
+            if fit.score >= self.config.min_score:
+                track.fit, track.region = fit, fit.region
+                track.smoothed = self.smooth(track)
+                kept.append(track)
+        return kept
 
     def add_new_faces(self, image: np.ndarray, detections: list[Detection]) -> None:
+        """Start tracks for detections that no current track covers."""
         self.frames_since_detection = 0
         self.last_detected = min(len(detections), self.config.max_faces)
         boxes = [landmark_box(track.fit.landmarks) for track in self.tracks]
-        for detection in detections:
-            if len(self.tracks) >= self.config.max_faces:
-                break
-            if any(overlap(detection.box, box) > NEW_FACE_OVERLAP for box in boxes):
-                continue
-            fit = self.landmarks.fit(image, FaceRegion.from_detection(detection))
+        fresh = [d for d in detections if all(overlap(d.box, box) <= NEW_FACE_OVERLAP for box in boxes)]
+        room = max(self.config.max_faces - len(self.tracks), 0)
+        first = self.landmarks.fit_many(image, [FaceRegion.from_detection(d) for d in fresh[:room]])
+        found = [fit for fit in first if fit.score >= self.config.min_score]
+        for _ in range(NEW_FACE_PASSES):  # refit in the landmarks' own region, as the next frames will
+            found = self.landmarks.fit_many(
+                image, [FaceRegion.from_landmarks(fit.landmarks) for fit in found]
+            )
+        for fit in found:
             if fit.score < self.config.min_score:
                 continue
             smoother = OneEuroFilter(self.config.min_cutoff, self.config.beta)
-            track = Track(next(self.ids), fit, smoother)
+            track = Track(next(self.ids), fit, fit.region, smoother)
             track.smoothed = self.smooth(track)
             self.tracks.append(track)
-            boxes.append(landmark_box(fit.landmarks))
 
     def smooth(self, track: Track) -> np.ndarray:
         if not self.config.smoothing:
@@ -195,16 +216,32 @@ class TrackStage(Stage):
         self.tracker = None
 
 
+@functools.lru_cache(maxsize=4)
+def still_models(models_dir: str | None) -> tuple[FaceDetector, LandmarkModel]:
+    """Detector and landmark model for still photos, loaded once per models folder."""
+    models = require_models(models_dir)
+    return FaceDetector(models.detector), LandmarkModel(models.landmarks, models.iris)
+
+
 def find_faces(image_bgr: np.ndarray, models_dir: str | Path | None = None) -> list[Face]:
-    """Detect and fit every face in a still photo (no smoothing), largest first."""
-    config = TrackConfig(models_dir=str(models_dir) if models_dir else None, smoothing=False, detect_every=1)
-    tracker = FaceTracker(config)
-    faces = tracker.track(image_bgr)
-    for face in faces:
-        region = FaceRegion.from_landmarks(face.landmarks)  # a second pass from the landmarks is tighter
-        fit = tracker.landmarks.fit(as_bgr(image_bgr), region)
-        if fit.score >= config.min_score:
-            face.landmarks = fit.landmarks
-            face.box = landmark_box(fit.landmarks)
-            face.keypoints = keypoints_from_landmarks(fit.landmarks)
+    """Detect and fit every face in a still photo (two landmark passes, no smoothing), largest first."""
+    detector, landmarks = still_models(str(models_dir) if models_dir else None)
+    image = as_bgr(image_bgr)
+    detections = detector.detect(image)
+    first = [fit for fit in landmarks.fit_many(image, [FaceRegion.from_detection(d) for d in detections])]
+    regions = [FaceRegion.from_landmarks(fit.landmarks) for fit in first if fit.score >= 0.5]
+    faces = []
+    for index, fit in enumerate(landmarks.fit_many(image, regions)):
+        if fit.score < 0.5:
+            continue
+        face = Face(
+            box=landmark_box(fit.landmarks),
+            score=fit.score,
+            landmarks=fit.landmarks,
+            keypoints=keypoints_from_landmarks(fit.landmarks),
+            iris=fit.iris,
+            track_id=index,
+            pose=FaceTracker.pose(fit.landmarks, image.shape),
+        )
+        faces.append(face)
     return sorted(faces, key=lambda face: -float(np.prod(face.box[2:] - face.box[:2])))
