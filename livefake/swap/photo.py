@@ -26,6 +26,7 @@ MIN_TARGET_FACE_PX = 80  # narrower target faces are too blurry to swap in
 TARGET_MARGIN = 0.15  # of the face size, kept around the target face when cutting the photo
 SMALLEST_LEVEL_PX = 48  # the target pyramid stops at this face width
 MASK_SUBPIXEL_BITS = 4
+EXTRA_WARP_POINTS = 80  # mesh points beyond the contours that the swap triangulates
 # Mouth openness = inner-lip area / mouth width^2: about 0.02-0.04 closed, 0.15 in a wide smile.
 # Below OPEN_MOUTH_START the target's lips cover the mouth; the cut fades in over OPEN_MOUTH_RAMP.
 OPEN_MOUTH_START = 0.05
@@ -74,9 +75,27 @@ def target_from_faces(image: np.ndarray, faces: list[Face], source: str) -> Targ
     return target
 
 
-def triangles_inside(points: np.ndarray, contour: tuple[int, ...]) -> np.ndarray:
-    """Delaunay triangles of ``points`` whose centroids lie inside the closed ``contour``."""
-    triangles = delaunay_triangles(points)
+def warp_points(extra: int = EXTRA_WARP_POINTS) -> np.ndarray:
+    """Mesh indices the swap triangulates: every contour point plus ``extra`` spread over the rest.
+
+    All 468 points give ~900 triangles, and each costs a rasteriser call; the contours (oval,
+    eyes, brows, lips, nose) carry the expression, so the flat cheeks and forehead get just
+    enough points, picked farthest-first on the canonical face, to follow the head's shape.
+    """
+    chosen = list(dict.fromkeys(mesh.FACE_OVAL + mesh.RIGHT_EYE + mesh.LEFT_EYE + mesh.RIGHT_EYEBROW
+                                + mesh.LEFT_EYEBROW + mesh.LIPS_OUTER + mesh.LIPS_INNER + mesh.NOSE))
+    canonical = np.asarray(mesh.MEAN_FACE, dtype=np.float64)
+    nearest = np.min(np.linalg.norm(canonical[:, None] - canonical[chosen][None], axis=2), axis=1)
+    for _ in range(extra):
+        pick = int(np.argmax(nearest))
+        chosen.append(pick)
+        nearest = np.minimum(nearest, np.linalg.norm(canonical - canonical[pick], axis=1))
+    return np.array(chosen, dtype=np.int32)
+
+
+def triangles_inside(points: np.ndarray, contour: tuple[int, ...], subset: np.ndarray) -> np.ndarray:
+    """Delaunay triangles over ``points[subset]`` (as indices into ``points``) inside ``contour``."""
+    triangles = subset[delaunay_triangles(points[subset])]
     polygon = points[list(contour)].astype(np.float32).reshape(-1, 1, 2)
     centroids = points[triangles].mean(axis=1)
     inside = [cv2.pointPolygonTest(polygon, (float(x), float(y)), False) >= 0 for x, y in centroids]
@@ -98,7 +117,7 @@ class PhotoSwapper:
         origin, crop = _cut_face(target)
         points = target.landmarks - origin
         self.levels = _pyramid(crop, target.width_px)
-        self.warper = TriangleWarper(points, triangles_inside(points, mesh.FACE_OVAL))
+        self.warper = TriangleWarper(points, triangles_inside(points, mesh.FACE_OVAL, warp_points()))
         self._inner_mouth = np.array(mesh.LIPS_INNER, dtype=np.int32)
 
     def swap(self, image: np.ndarray, landmarks: np.ndarray, face_index: int) -> SwappedFace | None:
@@ -123,7 +142,7 @@ class PhotoSwapper:
 
     def _mask(self, index: np.ndarray, local_landmarks: np.ndarray) -> np.ndarray:
         """Covered pixels, less the inside of the live mouth as far as it is open."""
-        covered = np.where(index > 0, np.uint8(255), np.uint8(0))
+        covered = cv2.compare(index, 0, cv2.CMP_GT)  # 255 where a triangle covers
         inner_lips = local_landmarks[self._inner_mouth]
         cut = float(np.clip((mouth_openness(inner_lips) - OPEN_MOUTH_START) / OPEN_MOUTH_RAMP, 0.0, 1.0))
         if cut > 0.0:

@@ -114,7 +114,7 @@ def test_warp_reuses_scratch_buffers_for_smaller_rectangles() -> None:
 
 @pytest.mark.parametrize("face_px", [256])
 def test_warp_is_fast(face_px: int) -> None:
-    points, image = _ellipse_points(), _texture()
+    points, image = _ellipse_points(232), _texture()  # as many points as the photo swap warps
     warper = TriangleWarper(points, delaunay_triangles(points))
     destination = points * (face_px / 480) + 100
     output = np.zeros((face_px + 10, face_px + 10, 3), dtype=np.uint8)
@@ -123,4 +123,4 @@ def test_warp_is_fast(face_px: int) -> None:
         start = time.perf_counter()
         warper.warp(image, destination, (100, 100), output)
         times.append(time.perf_counter() - start)
-    assert np.median(times) < 0.006  # generous: the budget for the whole photo swap
+    assert np.median(times) < 0.012  # twice the photo swap's budget: CI machines are shared
