@@ -36,8 +36,9 @@ PINNED_PLATFORM = [
 ]
 LICENSE_MEMBER = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
 NOTICE_NAME = "LICENSE-mediapipe.txt"
+SOURCE_FOLDER = "tflite"  # the original files, kept for the converter's equivalence test
 MANIFEST_NAME = "manifest.json"
-CONVERTER_VERSION = 2  # bump when the conversion changes: older caches are rebuilt by setup
+CONVERTER_VERSION = 3  # bump when the conversion changes: older caches are rebuilt by setup
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ def default_models_dir() -> Path:
     return Path(cache).expanduser() / "livefake" / "models"
 
 
+def source_models(models_dir: str | Path | None = None) -> dict[str, Path]:
+    """The original TFLite files setup kept beside the ONNX ones, by key (detector, landmarks, iris)."""
+    directory = model_paths(models_dir).directory / SOURCE_FOLDER
+    return {source.key: directory / Path(source.member).name for source in MODEL_SOURCES}
+
+
 def model_paths(models_dir: str | Path | None = None) -> FaceModelPaths:
     directory = Path(models_dir).expanduser() if models_dir else default_models_dir()
     files = {source.key: directory / source.onnx_name for source in MODEL_SOURCES}
@@ -128,9 +135,13 @@ def setup_models(
     with tempfile.TemporaryDirectory(prefix="livefake-setup-") as scratch:
         wheel_path = Path(wheel) if wheel else download_wheel(Path(scratch), progress)
         members = extract_members(wheel_path)
+        (paths.directory / SOURCE_FOLDER).mkdir(exist_ok=True)
         for source in MODEL_SOURCES:
             model = convert_and_verify(source, members[source.member], progress)
             write_atomically(paths.directory / source.onnx_name, model)
+            write_atomically(
+                paths.directory / SOURCE_FOLDER / Path(source.member).name, members[source.member]
+            )
         write_atomically(paths.directory / NOTICE_NAME, members[LICENSE_MEMBER] + notice_footer())
         manifest = {
             "mediapipe": MEDIAPIPE_VERSION,
