@@ -57,7 +57,7 @@ def small_pixels(
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float64)
     if mask is None:
         return bgr, lab
-    small_mask = cv2.resize(mask.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+    small_mask = cv2.resize(np.asarray(mask, np.float32), (size, size), interpolation=cv2.INTER_AREA)
     inside = small_mask.reshape(-1) > 0.5
     if np.count_nonzero(inside) < MIN_PIXELS:
         return bgr, lab
@@ -144,7 +144,8 @@ def sot_shift_field(
     source_lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float64)
     inside = np.ones(len(source_lab), dtype=bool)
     if source_mask is not None:
-        small_mask = cv2.resize(source_mask.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+        mask32 = np.asarray(source_mask, np.float32)
+        small_mask = cv2.resize(mask32, (size, size), interpolation=cv2.INTER_AREA)
         candidate = small_mask.reshape(-1) > 0.5
         inside = candidate if np.count_nonzero(candidate) >= MIN_PIXELS else inside
     _, target_lab = small_pixels(target_bgr, target_mask, size)
