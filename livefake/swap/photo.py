@@ -26,6 +26,7 @@ MIN_TARGET_FACE_PX = 80  # narrower target faces are too blurry to swap in
 TARGET_MARGIN = 0.15  # of the face size, kept around the target face when cutting the photo
 SMALLEST_LEVEL_PX = 48  # the target pyramid stops at this face width
 MASK_SUBPIXEL_BITS = 4
+OVERLAP_LIMIT = 0.5  # a face with more of its box inside a larger face's is not swapped
 EXTRA_WARP_POINTS = 80  # mesh points beyond the contours that the swap triangulates
 # Mouth openness = inner-lip area / mouth width^2: about 0.02-0.04 closed, 0.15 in a wide smile.
 # Below OPEN_MOUTH_START the target's lips cover the mouth; the cut fades in over OPEN_MOUTH_RAMP.
@@ -159,6 +160,37 @@ def mouth_openness(inner_lips: np.ndarray) -> float:
     return abs(float(cv2.contourArea(inner_lips.astype(np.float32)))) / (width * width)
 
 
+def faces_to_swap(faces: list[Face]) -> list[int]:
+    """Indices of the faces with landmarks, less any lying mostly inside a larger one.
+
+    Two overlapping swaps would paste over each other; a face mostly inside a bigger face is
+    almost always a false detection of part of it, so only the bigger one is swapped.
+    """
+    boxes = {i: _box_of(face.landmarks) for i, face in enumerate(faces) if face.landmarks is not None}
+    keep = []
+    for index, box in boxes.items():
+        area = _area(box)
+        inside_larger = any(
+            _area(other) > area and _area(_intersection(box, other)) > OVERLAP_LIMIT * area
+            for other_index, other in boxes.items() if other_index != index
+        )
+        if not inside_larger:
+            keep.append(index)
+    return keep
+
+
+def _box_of(landmarks: np.ndarray) -> np.ndarray:
+    return np.concatenate([landmarks.min(axis=0), landmarks.max(axis=0)]).astype(np.float64)
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])])
+
+
+def _area(box: np.ndarray) -> float:
+    return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))
+
+
 def landmark_box(landmarks: np.ndarray, width: int, height: int) -> tuple[int, int, int, int] | None:
     """Integer box (x0, y0, x1, y1) around the landmarks, one pixel of margin, clipped to the frame."""
     x0, y0 = np.floor(landmarks.min(axis=0)).astype(int) - 1
@@ -207,9 +239,8 @@ class PhotoSwapStage(Stage):
         if self._swapper is None:
             raise RuntimeError("PhotoSwapStage.process called before open")
         swapped = []
-        for face_index, face in enumerate(frame.faces):
-            if face.landmarks is None:
-                continue
+        for face_index in faces_to_swap(frame.faces):
+            face = frame.faces[face_index]
             result = self._swapper.swap(frame.image, face.landmarks, face_index)
             if result is not None:
                 swapped.append(result)

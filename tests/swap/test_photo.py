@@ -146,6 +146,16 @@ def test_stage_fills_swapped_and_leaves_the_frame_image_alone() -> None:
     assert np.array_equal(frame.image, image)
 
 
+def test_a_face_mostly_inside_a_larger_one_is_not_swapped() -> None:
+    stage = PhotoSwapStage(SwapConfig(), TrackConfig(), target=_synthetic_target())
+    stage.open()
+    big, part, beside = _mesh_at((400, 360), 300), _mesh_at((340, 380), 120), _mesh_at((900, 360), 150)
+    frame = Frame(index=0, t_capture_ns=0, image=np.zeros((720, 1280, 3), np.uint8),
+                  faces=[_face(part), _face(big), _face(beside)])
+    stage.process(frame)
+    assert [s.face_index for s in frame.swapped] == [1, 2]
+
+
 def test_stage_before_open_says_so() -> None:
     stage = PhotoSwapStage(SwapConfig(), TrackConfig(), target=_synthetic_target())
     with pytest.raises(RuntimeError, match="before open"):
