@@ -377,9 +377,14 @@ def receive_frames(url: str, count: int, timeout_s: float = 10.0) -> tuple[list[
     times: list[int] = []
     deadline = time.monotonic() + timeout_s
     with av.open(url, "r", options=options, timeout=(timeout_s, 2.0)) as container:
-        for frame in container.decode(video=0):
-            times.append(time.monotonic_ns())
-            images.append(frame.to_ndarray(format="bgr24"))
-            if len(images) >= count or time.monotonic() > deadline:
-                break
+        try:
+            for frame in container.decode(video=0):
+                times.append(time.monotonic_ns())
+                images.append(frame.to_ndarray(format="bgr24"))
+                if len(images) >= count or time.monotonic() > deadline:
+                    break
+        except av.FFmpegError:
+            if not images:
+                raise  # nothing came at all
+            # else: the sender stopped (2 s without data, or the connection closed): the end
     return images, times
