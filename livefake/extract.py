@@ -290,7 +290,7 @@ class Extractor:
                 with self.bar(getattr(source, "frame_count", None), path.name, "frame") as own_bar:
                     self.read_frames(source, path, own_bar)
         except InputError as error:
-            log.warning("skipping %s: %s", path, error)
+            log.warning("skipping an input: %s", error)  # the error names the file
             self.report.unreadable.append((str(path), str(error)))
         finally:
             if source is not None:

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rule("--max-brightness", type=float, metavar="B", help="reject crops brighter than B (0..255)")
     rule(
         "--dedupe", type=float, metavar="THRESHOLD",
-        help="reject near-duplicates: thumbnail correlation with a kept face >= THRESHOLD (e.g. 0.97)",
+        help="reject near-duplicates: grey-thumbnail correlation with a kept face >= THRESHOLD, e.g. 0.98 "
+        "(exposure is ignored: a darker copy of a frame is a duplicate)",
     )
     view = actions.add_parser("view", help="write a contact-sheet PNG of the faces")
     view.add_argument("faceset", metavar="FACESET")
