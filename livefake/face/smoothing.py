@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DERIVATIVE_CUTOFF = 1.0  # Hz, the cutoff used for the speed estimate
+DERIVATIVE_CUTOFF = 2.0  # Hz, the cutoff used for the speed estimate
+INITIAL_SPEED = 1.0  # IOD/s assumed for a new track: it follows at once, then settles if the face is still
 
 
 def smoothing_factor(cutoff: float, elapsed: float) -> float:
@@ -39,17 +40,17 @@ class OneEuroFilter:
     min_cutoff: float = 1.0
     beta: float = 0.05
     value: np.ndarray | None = field(default=None, repr=False)
-    speed: float = 0.0
+    speed: float = INITIAL_SPEED
     time: float | None = None
 
     def reset(self) -> None:
-        self.value, self.speed, self.time = None, 0.0, None
+        self.value, self.speed, self.time = None, INITIAL_SPEED, None
 
     def __call__(self, points: np.ndarray, time: float, scale: float) -> np.ndarray:
         """The filtered ``points`` (N, 2) at ``time`` seconds; ``scale`` is the face's IOD in pixels."""
         points = points.astype(np.float64)
         if self.value is None or self.time is None or time <= self.time:
-            self.value, self.time, self.speed = points, time, 0.0
+            self.value, self.time, self.speed = points, time, INITIAL_SPEED
             return points.astype(np.float32)
         elapsed = time - self.time
         velocity = (points - self.value) / elapsed
