@@ -124,7 +124,7 @@ def measure_speed(rounds: int, frames: int) -> dict[str, object]:
 
     def swap_and_merge(i: int) -> object:
         frame = Frame(i, 0, moving[i][0].copy(), faces=[faces[i]])
-        frame.swapped = [swapper.swap(frame.image, faces[i].landmarks, 0)]  # type: ignore[list-item]
+        frame.swapped = [swapper.swap(frame.image, moving[i][1], 0)]  # type: ignore[list-item]
         return merge.process(frame)
 
     def animate_720p(i: int) -> object:
@@ -158,7 +158,7 @@ def measure_identity(frames: int) -> dict[str, object]:
     out: dict[str, object] = {}
     for target_name, live_name in (("hopper", "collins"), ("collins", "hopper")):
         photo = load_photo(target_name)
-        target_embedding = model.embed(photo, box_from_landmarks(find_faces(photo)[0].landmarks))
+        target_embedding = model.embed(photo, box_from_landmarks(target(target_name).landmarks))
         stages = [TrackStage(TrackConfig()), PhotoSwapStage(SwapConfig(face=target_name), TrackConfig()),
                   MergeStage(MergeConfig())]
         for stage in stages:
@@ -170,9 +170,10 @@ def measure_identity(frames: int) -> dict[str, object]:
             frame: Frame | None = Frame(index, index * 100_000_000, image.copy(), pts=index / 10)
             for stage in stages:
                 frame = stage.process(frame) if frame is not None else None
-            if frame is None or not frame.faces or frame.faces[0].landmarks is None:
+            landmarks = frame.faces[0].landmarks if frame is not None and frame.faces else None
+            if frame is None or landmarks is None:
                 continue
-            box = box_from_landmarks(frame.faces[0].landmarks)
+            box = box_from_landmarks(landmarks)
             before.append(float(np.linalg.norm(model.embed(image, box) - target_embedding)))
             after.append(float(np.linalg.norm(model.embed(frame.image, box) - target_embedding)))
         b, a = np.array(before), np.array(after)

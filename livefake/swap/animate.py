@@ -186,13 +186,13 @@ class AnimateStage(Stage):
 
     def process(self, frame: Frame) -> Frame | None:
         animator = self._animator_for(frame.width, frame.height)
-        live = _largest_face(frame.faces)
+        live = largest_face_landmarks(frame.faces)
         driven = None
         if live is not None:
             if self._reference is None or self._new_reference.is_set():
                 self._new_reference.clear()
-                self._reference = live.landmarks.astype(np.float64)
-            driven = animator.drive(self._reference, live.landmarks.astype(np.float64))
+                self._reference = live
+            driven = animator.drive(self._reference, live)
         frame.image = animator.render(driven)
         frame.faces = [_face_at(driven.landmarks if driven is not None else animator.rest)]
         frame.swapped = []
@@ -208,11 +208,13 @@ class AnimateStage(Stage):
         return self._animator
 
 
-def _largest_face(faces: list[Face]) -> Face | None:
-    usable = [face for face in faces if face.landmarks is not None]
+def largest_face_landmarks(faces: list[Face]) -> np.ndarray | None:
+    """The landmarks (float64) of the face with the largest landmark box, None without any."""
+    usable = [face.landmarks for face in faces if face.landmarks is not None]
     if not usable:
         return None
-    return max(usable, key=lambda face: float(np.ptp(face.landmarks[:, 0]) * np.ptp(face.landmarks[:, 1])))
+    largest = max(usable, key=lambda points: float(np.ptp(points[:, 0]) * np.ptp(points[:, 1])))
+    return largest.astype(np.float64)
 
 
 def _face_at(landmarks: np.ndarray) -> Face:

@@ -143,7 +143,7 @@ class PhotoSwapper:
 
     def _mask(self, index: np.ndarray, local_landmarks: np.ndarray) -> np.ndarray:
         """Covered pixels, less the inside of the live mouth as far as it is open."""
-        covered = cv2.compare(index, 0, cv2.CMP_GT)  # 255 where a triangle covers
+        covered = cv2.compare(index, 0, cv2.CMP_GT)  # type: ignore[call-overload]  # 255 where covered
         inner_lips = local_landmarks[self._inner_mouth]
         cut = float(np.clip((mouth_openness(inner_lips) - OPEN_MOUTH_START) / OPEN_MOUTH_RAMP, 0.0, 1.0))
         if cut > 0.0:
@@ -160,13 +160,14 @@ def mouth_openness(inner_lips: np.ndarray) -> float:
     return abs(float(cv2.contourArea(inner_lips.astype(np.float32)))) / (width * width)
 
 
-def faces_to_swap(faces: list[Face]) -> list[int]:
-    """Indices of the faces with landmarks, less any lying mostly inside a larger one.
+def faces_to_swap(faces: list[Face]) -> list[tuple[int, np.ndarray]]:
+    """(index, landmarks) of the faces with landmarks, less any lying mostly inside a larger one.
 
     Two overlapping swaps would paste over each other; a face mostly inside a bigger face is
     almost always a false detection of part of it, so only the bigger one is swapped.
     """
-    boxes = {i: _box_of(face.landmarks) for i, face in enumerate(faces) if face.landmarks is not None}
+    landmarks = {i: face.landmarks for i, face in enumerate(faces) if face.landmarks is not None}
+    boxes = {i: _box_of(points) for i, points in landmarks.items()}
     keep = []
     for index, box in boxes.items():
         area = _area(box)
@@ -175,7 +176,7 @@ def faces_to_swap(faces: list[Face]) -> list[int]:
             for other_index, other in boxes.items() if other_index != index
         )
         if not inside_larger:
-            keep.append(index)
+            keep.append((index, landmarks[index]))
     return keep
 
 
@@ -239,9 +240,8 @@ class PhotoSwapStage(Stage):
         if self._swapper is None:
             raise RuntimeError("PhotoSwapStage.process called before open")
         swapped = []
-        for face_index in faces_to_swap(frame.faces):
-            face = frame.faces[face_index]
-            result = self._swapper.swap(frame.image, face.landmarks, face_index)
+        for face_index, landmarks in faces_to_swap(frame.faces):
+            result = self._swapper.swap(frame.image, landmarks, face_index)
             if result is not None:
                 swapped.append(result)
         frame.swapped = swapped
