@@ -361,6 +361,9 @@ RECEIVER_OPTIONS = {
 }
 
 
+RTMP_RECEIVER_OPTIONS = {"analyzeduration": "0", "probesize": "500000"}
+
+
 def receive_frames(url: str, count: int, timeout_s: float = 10.0) -> tuple[list[np.ndarray], list[int]]:
     """Decode up to ``count`` BGR frames from a stream with low-latency options (a test receiver).
 
@@ -368,7 +371,7 @@ def receive_frames(url: str, count: int, timeout_s: float = 10.0) -> tuple[list[
     FFmpeg-based players such as OBS's Media Source start in well under a second.
     """
     # FFmpeg's FLV reader over RTMP fails with a small probesize or nobuffer; it needs only this
-    options = dict(RECEIVER_OPTIONS) if not url.startswith("rtmp://") else {"analyzeduration": "0"}
+    options = dict(RECEIVER_OPTIONS) if not url.startswith("rtmp://") else dict(RTMP_RECEIVER_OPTIONS)
     if url.endswith("?listen=1"):  # be the server the stream is pushed to (RTMP, TCP)
         url, options["listen"] = url.removesuffix("?listen=1"), "1"
     if url.startswith("udp://"):
@@ -377,6 +380,7 @@ def receive_frames(url: str, count: int, timeout_s: float = 10.0) -> tuple[list[
     times: list[int] = []
     deadline = time.monotonic() + timeout_s
     with av.open(url, "r", options=options, timeout=(timeout_s, 2.0)) as container:
+        container.streams.video[0].thread_type = "SLICE"  # frame threads would hold frames back
         try:
             for frame in container.decode(video=0):
                 times.append(time.monotonic_ns())
