@@ -50,7 +50,10 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "swap": {"face": get("face"), "model": get("model"), "mode": get("mode"), "provider": get("provider")},
         "merge": {"color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur")},
         "provenance": {"label": False if get("no_label") else None},
-        "audio": {"input": get("audio_in"), "output": get("audio_out"), "delay_ms": get("audio_delay")},
+        "audio": {
+            "input": get("audio_in"), "output": get("audio_out"), "delay_ms": get("audio_delay"),
+            "enabled": True if any(get(n) is not None for n in ("audio_in", "audio_out", "audio_delay")) else None,
+        },
         "output": {"bind": get("bind")},
     }
 

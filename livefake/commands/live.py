@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from livefake.commands._options import add_source_arguments, add_swap_arguments, config_from_args
+
+if TYPE_CHECKING:
+    from livefake.audio import AudioSync
+    from livefake.config import LiveConfig
+    from livefake.pipeline import Pipeline
 
 NAME = "live"
 HELP = "swap faces live from a camera or file to a virtual camera, stream, window or file"
@@ -36,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
     sinks = tuple(args.sink or ["window"])
     config = config_from_args(args, source={"spec": args.source, "realtime": True}, output={"sinks": sinks})
     pipeline = build_pipeline(config)
-    audio = start_audio(config, pipeline)
+    audio = None
     try:
         info = pipeline.start()
+        audio = start_audio(config, pipeline)
         log.info("live: %dx%d @ %.1f fps from %s to %s; Ctrl-C stops",
                  info.width, info.height, info.fps, args.source, ", ".join(sinks))
         wait_and_report(pipeline, args.seconds)
@@ -54,26 +61,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def wait_and_report(pipeline: object, seconds: float | None, every: float = 5.0) -> None:
+def wait_and_report(pipeline: Pipeline, seconds: float | None, every: float = 5.0) -> None:
     """Wait for the end (or ``seconds``), logging a one-line status every ``every`` seconds."""
     started = time.monotonic()
     next_report = started + every
-    while not pipeline.join(timeout=0.2):  # type: ignore[attr-defined]
+    while not pipeline.join(timeout=0.2):
         now = time.monotonic()
         if seconds is not None and now - started >= seconds:
             return
         if now >= next_report:
-            log.info("%s", pipeline.stats.report().summary())  # type: ignore[attr-defined]
+            log.info("%s", pipeline.stats.report().summary())
             next_report = now + every
 
 
-def start_audio(config: object, pipeline: object) -> object | None:
-    """Start the delayed audio path when a microphone is given; failures never stop the video."""
-    audio_config = config.audio  # type: ignore[attr-defined]
-    if audio_config.input is None and audio_config.output is None:
+def start_audio(config: LiveConfig, pipeline: Pipeline) -> AudioSync | None:
+    """Start the delayed audio path when an audio flag is given; failures never stop the video."""
+    if not config.audio.enabled:
         return None
     from livefake.audio import AudioSync
 
-    sync = AudioSync(audio_config, latency_ms=pipeline.stats.recent_latency_ms)  # type: ignore[attr-defined]
-    sync.start()
+    sync = AudioSync(config.audio, latency_ms=pipeline.stats.recent_latency_ms)
+    sync.start()  # on failure it logs one warning and the video goes on
     return sync
