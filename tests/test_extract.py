@@ -68,6 +68,7 @@ def test_index_matrix_and_landmarks_match_the_true_face_position(extracted) -> N
     """Landmarks mapped back through the stored matrix land where the clip's true transform puts them."""
     photo, clip, folder, _ = extracted
     portrait_landmarks = find_faces(load_photo(photo))[0].landmarks
+    assert portrait_landmarks is not None
     transforms = read_transforms(clip)
     errors = []
     for face in read_faceset(folder).faces:

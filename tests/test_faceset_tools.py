@@ -25,6 +25,7 @@ from livefake.faceset_tools import (
     thumbnail_feature,
     write_contact_sheet,
 )
+from livefake.sources.image import read_image
 from livefake.synthetic import load_photo
 
 SIZE = 64
@@ -171,7 +172,7 @@ def test_contact_sheet_shows_the_first_faces_with_captions(faceset_folder: Path,
     assert caption.max() > 200  # text drawn under the face
     assert sheet[height:, 2 * SHEET_CELL :].max() == 32  # the sixth cell stays empty
     out = write_contact_sheet(faceset_folder, tmp_path / "sheet.png", columns=8, limit=64)
-    assert cv2.imread(str(out)).shape == (height, 7 * SHEET_CELL, 3)
+    assert read_image(out).shape == (height, 7 * SHEET_CELL, 3)
 
 
 def test_contact_sheet_of_an_empty_faceset_is_refused(tmp_path: Path) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import cv2
 import pytest
 
 from livefake.cli import main
 from livefake.faceset import read_faceset
 from livefake.faceset_tools import REJECTED_FOLDER
+from livefake.sources.image import read_image
 from livefake.synthetic import ClipSpec, bundled_photo, write_clip
 
 
@@ -33,7 +33,7 @@ def test_extract_then_sort_filter_view(face_models, clip: Path, tmp_path: Path, 
     assert "1 unreadable input(s) skipped: " in caplog.text
     faceset = read_faceset(out)
     assert len(faceset.faces) == 12 and faceset.resolution == 64
-    assert cv2.imread(str(out / faceset.faces[0].file)).shape == (64, 64, 3)
+    assert read_image(out / faceset.faces[0].file).shape == (64, 64, 3)
 
     assert main(["faceset", "sort", str(out), "--by", "blur"]) == 0
     blurs = [face.blur for face in read_faceset(out).faces]
@@ -49,7 +49,7 @@ def test_extract_then_sort_filter_view(face_models, clip: Path, tmp_path: Path, 
 
     sheet = tmp_path / "sheet.png"
     assert main(["faceset", "view", str(out), "--out", str(sheet), "--columns", "4", "--limit", "8"]) == 0
-    assert cv2.imread(str(sheet)).shape[:2] == (2 * (128 + 18), 4 * 128)
+    assert read_image(sheet).shape[:2] == (2 * (128 + 18), 4 * 128)
     assert main(["faceset", "view", str(out)]) == 0
     assert (out / "contact_sheet.png").is_file()
 
