@@ -279,26 +279,47 @@ class Extractor:
         """Every sampled frame of one file; an unreadable or damaged file is counted and skipped."""
         self.tracker.reset()
         self.picker.reset()
-        source: Source | None = None
+        source = self.open_source(path)
+        if source is None:
+            return
         try:
-            source = make_source(SourceConfig(spec=str(path), realtime=False))
-            source.open()
-            self.report.files_read += 1
             if bar is not None:
                 self.read_frames(source, path, bar)
             else:
                 with self.bar(getattr(source, "frame_count", None), path.name, "frame") as own_bar:
                     self.read_frames(source, path, own_bar)
-        except InputError as error:
-            log.warning("skipping an input: %s", error)  # the error names the file
-            self.report.unreadable.append((str(path), str(error)))
         finally:
+            source.close()
+
+    def open_source(self, path: Path) -> Source | None:
+        """The opened source of ``path``, or None (with a warning) when it cannot be read."""
+        source: Source | None = None
+        try:
+            source = make_source(SourceConfig(spec=str(path), realtime=False))
+            source.open()
+        except InputError as error:
             if source is not None:
                 source.close()
+            self.skip(path, error)
+            return None
+        self.report.files_read += 1
+        return source
+
+    def skip(self, path: Path, error: InputError) -> None:
+        log.warning("skipping an input: %s", error)  # the error names the file
+        self.report.unreadable.append((str(path), str(error)))
 
     def read_frames(self, source: Source, path: Path, bar: tqdm) -> None:
+        """Sampled frames until the end; a file damaged part-way keeps the faces read so far."""
         index = 0
-        while (captured := source.read()) is not None:
+        while True:
+            try:
+                captured = source.read()
+            except InputError as error:
+                self.skip(path, error)
+                return
+            if captured is None:
+                return
             if index % self.config.every == 0:
                 self.extract_frame(captured.image, str(path), index)
             index += 1
@@ -320,7 +341,7 @@ class Extractor:
 
 
 def extract_faceset(
-    sources: Sequence[str | Path] | Iterable[str | Path],
+    sources: Iterable[str | Path],
     out: str | Path,
     config: ExtractConfig | None = None,
     progress: bool = True,
