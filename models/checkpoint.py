@@ -211,7 +211,7 @@ def _read_metadata(data: bytes) -> dict[str, str]:
     header = json.loads(data[8 : 8 + header_size])
     metadata = header.get("__metadata__")
     if not isinstance(metadata, dict):
-        raise ValueError("no metadata in the safetensors header")
+        raise ValueError("not a livefake checkpoint (no metadata in the safetensors header)")
     return metadata
 
 

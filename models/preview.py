@@ -53,7 +53,7 @@ class LossLog:
         if self.path.exists() and keep_until_step > 0:
             with self.path.open(newline="") as stream:
                 self.rows = [
-                    {key: float(value) for key, value in row.items()}
+                    {key: float(value) for key, value in row.items() if value not in ("", None)}
                     for row in csv.DictReader(stream)
                     if int(float(row["step"])) <= keep_until_step
                 ]

@@ -1,0 +1,32 @@
+"""Facesets of two generated identities (Hopper = src/A, Collins = dst/B), made without the tracker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from livefake.models.synthetic_faceset import write_synthetic_faceset
+
+TINY_WIDTHS = {"encoder_dims": 8, "inter_dims": 32, "decoder_dims": 8}
+
+
+@pytest.fixture(scope="session")
+def facesets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(src, dst) facesets: 24 'whole' 64 px crops each of Hopper and Collins."""
+    root = tmp_path_factory.mktemp("facesets")
+    src, dst = root / "hopper", root / "collins"
+    write_synthetic_faceset("hopper", src, count=24, resolution=64)
+    write_synthetic_faceset("collins", dst, count=24, resolution=64, seed=1)
+    return src, dst
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread: on a shared 2-core machine two spinning OpenMP threads stall for seconds."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
