@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from livefake.config import LiveConfig
@@ -51,18 +50,16 @@ def build_stages(config: LiveConfig) -> list[Stage]:
 
 def swap_source_id(config: LiveConfig) -> str:
     """A short hash of the photo or model the swap uses, carried in the watermark payload."""
+    from livefake.merge.watermark import file_source_id
+
     path = config.swap.model or config.swap.face
     if path is None:
         return "passthrough"
-    digest = hashlib.sha256()
     file = Path(path).expanduser()
     if not file.is_file():
         kind = "model" if config.swap.model else "face photo"
         raise InputError(f"{kind} {file} does not exist")
-    with open(file, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return file_source_id(file)
 
 
 def build_sinks(config: LiveConfig) -> list[Sink]:

@@ -4,10 +4,12 @@ the configuration tree (defaults < TOML file < flags)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from livefake.config import COLOR_TRANSFERS, PROVIDERS, SWAP_MODES, LiveConfig, build, load_toml, merge_settings
 from livefake.errors import InputError
+from livefake.synthetic import PHOTOS, bundled_photo
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -22,7 +24,9 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("swap")
-    group.add_argument("--face", metavar="PHOTO", help="swap to the face in this photo (no training needed)")
+    group.add_argument(
+        "--face", metavar="PHOTO", help="swap to the face in this photo, or a bundled one: hopper, collins"
+    )
     group.add_argument("--model", metavar="FILE", help="swap with a trained model (ONNX, TensorRT engine, DFM)")
     group.add_argument("--mode", choices=SWAP_MODES, help="swap the face (default) or animate the photo")
     group.add_argument("--provider", choices=PROVIDERS, help="inference provider for --model (default auto)")
@@ -63,6 +67,9 @@ def config_from_args(args: argparse.Namespace, **fixed: Any) -> LiveConfig:
     settings: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
     settings = merge_settings(settings, settings_from_args(args))
     settings = merge_settings(settings, fixed)
-    if settings.get("swap", {}).get("model") and settings.get("swap", {}).get("face"):
+    swap = settings.get("swap", {})
+    if swap.get("model") and swap.get("face"):
         raise InputError("give either --face or --model, not both")
+    if swap.get("face") in PHOTOS and not Path(swap["face"]).exists():
+        swap["face"] = str(bundled_photo(swap["face"]))  # `--face hopper`: a bundled portrait
     return build(LiveConfig, settings)
