@@ -17,6 +17,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -68,7 +69,7 @@ class GraphBuilder:
         self.counter += 1
         return f"{hint}__{self.counter}"
 
-    def add_node(self, op: str, inputs: list[str], hint: str, **attributes: object) -> str:
+    def add_node(self, op: str, inputs: list[str], hint: str, **attributes: Any) -> str:
         output = self.fresh(hint)
         self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
         return output
@@ -112,7 +113,7 @@ class GraphBuilder:
         self.values[index] = Value(name, nchw)
 
 
-def read_options(operator: tflite.Operator, options_class: type) -> object:
+def read_options(operator: tflite.Operator, options_class: type) -> Any:
     table = operator.BuiltinOptions()
     options = options_class()
     options.Init(table.Bytes, table.Pos)
@@ -198,9 +199,9 @@ def convert_prelu(builder: GraphBuilder, op: tflite.Operator) -> None:
     if alpha is None:
         raise ConversionError("PRELU alpha must be constant")
     channels = alpha.reshape(-1).shape[0]
-    negative_alpha = (-alpha.astype(np.float32)).reshape(-1)
     nchw = len(builder.shape(x)) == 4
-    negative_alpha = negative_alpha.reshape(channels, 1, 1) if nchw and channels > 1 else negative_alpha
+    per_channel_shape = (channels, 1, 1) if nchw and channels > 1 else (channels,)
+    negative_alpha = (-alpha.astype(np.float32)).reshape(per_channel_shape)
     source = builder.value(x, nchw=True)
     positive = builder.add_node("Relu", [source], "prelu_pos")
     negated = builder.add_node("Neg", [source], "prelu_neg")

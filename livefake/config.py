@@ -40,7 +40,7 @@ class TrackConfig:
     show_landmarks: bool = False
     iris: bool = False  # refine 5 iris points per eye (two more model runs, ~2 ms a face)
     pose: bool = True  # head pose (yaw, pitch, roll) per face
-    threads: int = 2  # ONNX Runtime threads per face model
+    threads: int = 1  # ONNX Runtime threads per face model (1 leaves the other cores to the swap stage)
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,9 @@ def create_session(model: str | Path | bytes, threads: int = 2):  # type: ignore
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # idle worker threads must not spin: the detector, landmark and iris sessions take turns,
+    # and on two cores a spinning pool of one slows the next by half
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     source = model if isinstance(model, bytes) else str(model)
     try:
         return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])

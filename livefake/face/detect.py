@@ -97,7 +97,7 @@ def weighted_suppression(
     """Merge overlapping candidates into their score-weighted mean, best first."""
     order = np.argsort(-scores)
     boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
-    merged = []
+    merged: list[tuple[np.ndarray, np.ndarray, float]] = []
     remaining = np.ones(len(scores), dtype=bool)
     while remaining.any() and len(merged) < limit:
         first = int(np.argmax(remaining))
@@ -123,31 +123,41 @@ class FaceDetector:
         self.min_score = min_score
         self.max_faces = max_faces
 
-    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
-        """Faces in ``image_bgr`` (uint8 BGR or grey), best score first."""
+    def detect(self, image_bgr: np.ndarray, window: int | None = None) -> list[Detection]:
+        """Faces in ``image_bgr`` (uint8 BGR or grey), best score first.
+
+        All of ``detection_windows`` are searched, or only the one numbered ``window`` (modulo
+        their count): a tracker can spread one full search over several frames.
+        """
         image = as_bgr(image_bgr)
-        if image.shape[0] < 2 or image.shape[1] < 2:
+        height, width = image.shape[:2]
+        if height < 2 or width < 2:
             return []
-        small, factor = shrink_to_input(image)
-        windows = detection_windows(small.shape[1], small.shape[0])
+        x0, y0, x1, y1 = (0, 0, width, height)
+        if window is not None:
+            frame_windows = detection_windows(width, height)
+            x0, y0, x1, y1 = frame_windows[window % len(frame_windows)]
+        small, factor = shrink_to_input(image[y0:y1, x0:x1])
+        windows = detection_windows(small.shape[1], small.shape[0]) if window is None else [(0, 0, *small.shape[1::-1])]
+        boxes, keypoints, scores = self.search(small, windows)
+        if len(scores) == 0:
+            return []
+        origin = np.array([x0, y0], np.float32)
+        boxes = (boxes.reshape(-1, 2, 2) + 0.5) / factor - 0.5 + origin
+        keypoints = (keypoints + 0.5) / factor - 0.5 + origin
+        merged = weighted_suppression(boxes.reshape(-1, 4), keypoints, scores, self.max_faces)
+        return [Detection(box.astype(np.float32), score, points.astype(np.float32)) for box, points, score in merged]
+
+    def search(self, small: np.ndarray, windows: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, ...]:
+        """Candidates from all ``windows`` of ``small`` in one model call, in ``small``'s pixels."""
         inputs = [letterbox(small[y0:y1, x0:x1]) for x0, y0, x1, y1 in windows]
         batch = np.concatenate([tensor for tensor, *_ in inputs])
         outputs = dict(zip(self.output_names, self.session.run(None, {self.input_name: batch}), strict=True))
         found = [
-            self.candidates(
-                outputs["regressors"][i], outputs["classificators"][i, :, 0], window, inputs[i][1:]
-            )
+            self.candidates(outputs["regressors"][i], outputs["classificators"][i, :, 0], window, inputs[i][1:])
             for i, window in enumerate(windows)
         ]
-        boxes, keypoints, scores = (np.concatenate([f[k] for f in found]) for k in range(3))
-        if len(scores) == 0:
-            return []
-        boxes, keypoints = (boxes + 0.5) / factor - 0.5, (keypoints + 0.5) / factor - 0.5
-        merged = weighted_suppression(boxes, keypoints, scores, self.max_faces)
-        return [
-            Detection(box.astype(np.float32), score, points.astype(np.float32))
-            for box, points, score in merged
-        ]
+        return tuple(np.concatenate([f[k] for f in found]) for k in range(3))
 
     def candidates(
         self,
@@ -169,13 +179,23 @@ class FaceDetector:
         return boxes, keypoints, scores[keep]
 
 
-def shrink_to_input(image: np.ndarray) -> tuple[np.ndarray, float]:
-    """The frame scaled so its short side is the model's input size (area-averaged), and the factor."""
+def shrink_to_input(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frame scaled so its short side is the model's input size, and the (x, y) scale used.
+
+    Shrinking averages areas: first by a whole factor (OpenCV's fast path), then the rest linearly.
+    """
     height, width = image.shape[:2]
     factor = INPUT_SIZE / min(width, height)
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    return cv2.resize(image, size, interpolation=interpolation), factor
+    whole = int(1 / factor)
+    if whole >= 2:
+        image = cv2.resize(image, (max(1, width // whole), max(1, height // whole)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    return small, np.array([size[0] / width, size[1] / height], np.float32)
+
+
+def window_count(width: int, height: int) -> int:
+    return len(detection_windows(width, height))
 
 
 def detection_windows(width: int, height: int) -> list[tuple[int, int, int, int]]:
@@ -190,7 +210,5 @@ def detection_windows(width: int, height: int) -> list[tuple[int, int, int, int]
         return windows
     count = int(np.ceil(long / short))
     for start in np.linspace(0, long - short, count).round().astype(int):
-        windows.append(
-            (start, 0, start + short, height) if width > height else (0, start, width, start + short)
-        )
+        windows.append((start, 0, start + short, height) if width > height else (0, start, width, start + short))
     return windows

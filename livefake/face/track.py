@@ -1,9 +1,11 @@
 """Face tracking: detect when needed, fit landmarks every frame, keep ids, smooth.
 
-The detector runs on the first frame, whenever fewer faces are tracked than it last saw
-or one was lost, and every ``detect_every`` frames to pick up new faces. Between detections
-each face's next region comes from its current landmarks. A face whose landmark presence
-score drops below ``min_score`` is lost; a track keeps its id while it is followed.
+The detector searches the whole frame (all its windows) while no face is tracked and when
+one is lost. While tracking, one search for new faces is spread over ``detect_every`` frames,
+one detector window at a time, so no frame pays for a full search. Each face's next region
+comes from its current landmarks, held still while the face barely moves (which stops the
+crop-feedback jitter). A face whose landmark presence score drops below ``min_score`` is lost;
+a track keeps its id while it is followed.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from livefake.config import TrackConfig
 from livefake.face.assets import FaceModelPaths, require_models
-from livefake.face.detect import Detection, FaceDetector, as_bgr
+from livefake.face.detect import Detection, FaceDetector, as_bgr, window_count
 from livefake.face.landmarks import EYE_LINE, FaceFit, FaceRegion, LandmarkModel
 from livefake.face.smoothing import OneEuroFilter
 from livefake.pipeline.frame import Face, Frame
@@ -91,7 +94,7 @@ class FaceTracker:
         self.tracks: list[Track] = []
         self.ids: Iterator[int] = itertools.count()
         self.frames_since_detection = 0
-        self.last_detected = 0
+        self.next_window = 0
         self.time = 0.0
         self.detector_ran = False  # whether the last ``track`` call ran the detector
 
@@ -100,28 +103,38 @@ class FaceTracker:
         self.tracks = []
         self.ids = itertools.count()
         self.frames_since_detection = 0
-        self.last_detected = 0
+        self.next_window = 0
         self.time = 0.0
 
     def track(self, image_bgr: np.ndarray, time: float | None = None) -> list[Face]:
         """The faces in this frame, by track id. ``time`` in seconds (default: 30 fps steps)."""
         image = as_bgr(image_bgr)
         self.time = time if time is not None else self.time + DEFAULT_FRAME_TIME
+        count = len(self.tracks)
         self.tracks = self.follow(image)
-        self.detector_ran = self.detection_due()
-        if self.detector_ran:
-            self.add_new_faces(image, self.detector.detect(image))
+        window = self.detection_window(image, lost=len(self.tracks) < count)
+        self.detector_ran = window is not False
+        if window is not False and self.config.max_faces > 0:
+            self.add_new_faces(image, self.detector.detect(image, window))
         self.tracks = self.without_duplicates(self.tracks)
         return [self.to_face(track, image.shape) for track in self.tracks]
 
-    def detection_due(self) -> bool:
+    def detection_window(self, image: np.ndarray, lost: bool) -> int | None | Literal[False]:
+        """False: no detection this frame; None: search every window; n: search window n only.
+
+        With no face tracked, or one just lost, every window is searched. While tracking, one
+        full search for new faces is spread over ``detect_every`` frames, a window at a time.
+        """
         self.frames_since_detection += 1
-        due = (
-            not self.tracks
-            or len(self.tracks) < self.last_detected
-            or self.frames_since_detection >= self.config.detect_every
-        )
-        return due and self.config.max_faces > 0
+        if not self.tracks or lost:
+            self.frames_since_detection = 0
+            return None
+        windows = window_count(image.shape[1], image.shape[0])
+        if self.frames_since_detection < max(1, self.config.detect_every // windows):
+            return False
+        self.frames_since_detection = 0
+        self.next_window += 1
+        return self.next_window % windows
 
     def follow(self, image: np.ndarray) -> list[Track]:
         """Refit the tracked faces in the regions their last landmarks give; drop the lost ones."""
@@ -136,17 +149,13 @@ class FaceTracker:
 
     def add_new_faces(self, image: np.ndarray, detections: list[Detection]) -> None:
         """Start tracks for detections that no current track covers."""
-        self.frames_since_detection = 0
-        self.last_detected = min(len(detections), self.config.max_faces)
         boxes = [landmark_box(track.fit.landmarks) for track in self.tracks]
         fresh = [d for d in detections if all(overlap(d.box, box) <= NEW_FACE_OVERLAP for box in boxes)]
         room = max(self.config.max_faces - len(self.tracks), 0)
         first = self.landmarks.fit_many(image, [FaceRegion.from_detection(d) for d in fresh[:room]])
         found = [fit for fit in first if fit.score >= self.config.min_score]
         for _ in range(NEW_FACE_PASSES):  # refit in the landmarks' own region, as the next frames will
-            found = self.landmarks.fit_many(
-                image, [FaceRegion.from_landmarks(fit.landmarks) for fit in found]
-            )
+            found = self.landmarks.fit_many(image, [FaceRegion.from_landmarks(fit.landmarks) for fit in found])
         for fit in found:
             if fit.score < self.config.min_score:
                 continue

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from livefake.config import TrackConfig
+from livefake.face.detect import window_count
 from livefake.face.track import FaceTracker, TrackStage, find_faces
 from livefake.pipeline.frame import Frame
 from livefake.synthetic import ClipSpec, load_photo, render_frames
@@ -64,15 +65,17 @@ def test_still_clip_jitter(scoring: ModuleType, face_models) -> None:  # type: i
 
 
 def test_ids_stay_and_detector_is_skipped(face_models) -> None:  # type: ignore[no-untyped-def]
-    tracker = FaceTracker(TrackConfig(detect_every=10), face_models)
-    ids, detector_runs = set(), 0
+    tracker = FaceTracker(TrackConfig(detect_every=12), face_models)
+    ids, detector_frames = set(), []
     for index, (image, _) in enumerate(render_frames(ClipSpec("hopper", (854, 480), seconds=1))):
         faces = tracker.track(image, index / 30)
-        detector_runs += tracker.detector_ran
+        if tracker.detector_ran:
+            detector_frames.append(index)
         ids.update(face.track_id for face in faces)
         assert len(faces) == 1
     assert ids == {0}
-    assert detector_runs == 3  # frames 0, 10 and 20
+    assert window_count(854, 480) == 3  # whole frame and two square tiles: one every 12 // 3 frames
+    assert detector_frames == [0, 4, 8, 12, 16, 20, 24, 28]
 
 
 def test_lost_face_gets_a_new_id(tracker: FaceTracker) -> None:
