@@ -1,0 +1,44 @@
+"""`livefake export RUN_OR_CKPT --to onnx|int8|fp16|tensorrt --out FILE`: a checked swap model file."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+NAME = "export"
+HELP = "export a trained checkpoint to ONNX (fp32, int8, fp16) or a TensorRT engine, checked"
+FORMAT_NAMES = ("onnx", "int8", "fp16", "tensorrt")  # the table lives in livefake.exporters.formats
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", metavar="RUN_OR_CKPT", help="training run folder or checkpoint file")
+    parser.add_argument("--to", dest="format", choices=FORMAT_NAMES, default="onnx", help="format (default onnx)")
+    parser.add_argument("--out", required=True, metavar="FILE", help="model file to write")
+    parser.add_argument(
+        "--calibration", metavar="FACESET", help="faceset for int8 calibration and checks (default: the run's src)"
+    )
+    parser.add_argument("--identity", choices=("src", "dst"), default="dst", help="face to draw (default dst)")
+    parser.add_argument(
+        "--min-psnr", type=float, metavar="DB", help="int8 quality bar against fp32 on held-out crops (default 35)"
+    )
+    parser.add_argument(
+        "--quantize-depthwise", action="store_true", help="int8: quantize depthwise convs too (default: keep fp32)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from livefake.exporters.formats import FORMATS, run_export
+    from livefake.exporters.job import INT8_MIN_PSNR, ExportRequest
+    from livefake.exporters.quantize import Int8Settings
+
+    assert set(FORMATS) == set(FORMAT_NAMES)
+    request = ExportRequest(
+        checkpoint=args.checkpoint, format=args.format, out=args.out, identity=args.identity,
+        calibration=args.calibration, int8=replace(Int8Settings(), exclude_depthwise=not args.quantize_depthwise),
+        int8_min_psnr=INT8_MIN_PSNR if args.min_psnr is None else args.min_psnr,
+    )  # fmt: skip
+    report = run_export(request)
+    logging.getLogger("livefake.export").info("\n".join(report.lines()))
+    return 0
