@@ -24,13 +24,30 @@ def stand_in_weights(model: nn.Module, crops: torch.Tensor, seed: int = 0, head_
     generator = torch.Generator().manual_seed(seed)
     swap = model.swap_module("dst").eval()  # type: ignore[operator]
     layers = [(name, layer) for name, layer in model.named_modules() if isinstance(layer, nn.Conv2d | nn.Linear)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # dozens of small forwards: thread hand-offs cost more than they give
+    try:
+        _scale_layers(model, swap, layers, crops, generator, head_spread)
+    finally:
+        torch.set_num_threads(threads)
+    return model
+
+
+def _scale_layers(
+    model: nn.Module,
+    swap: nn.Module,
+    layers: list[tuple[str, nn.Module]],
+    crops: torch.Tensor,
+    generator: torch.Generator,
+    head_spread: float,
+) -> None:
     with torch.no_grad():
         for parameter in model.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.1)
+            fan_in = parameter[0].numel() if parameter.dim() > 1 else 100
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) / fan_in**0.5)
         for name, layer in layers:
             target = head_spread if name.rsplit(".", 1)[-1] in HEAD_NAMES else 1.0
             _scale_to_spread(swap, layer, crops, target)
-    return model
 
 
 def _scale_to_spread(swap: nn.Module, layer: nn.Module, crops: torch.Tensor, target: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,15 @@ from livefake.runtime import SessionOptions, load_swap_model
 TINY = {"encoder_dims": 8, "inter_dims": 16, "decoder_dims": 8, "mask_dims": 8}
 RESOLUTION = 64
 architecture("lite")  # registers the built-in architectures
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Small graphs on a shared 2-core machine: torch's thread pool only adds waiting."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def tiny_source(arch: str, seed: int = 0) -> ExportSource:
