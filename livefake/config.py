@@ -49,6 +49,8 @@ class SwapConfig:
     model: str | None = None  # ONNX, TensorRT engine or DFM model
     mode: SwapMode = "swap"
     provider: Provider = "auto"
+    threads: int | None = None  # inference threads for --model on the CPU; None = one per core
+    dfm_face_type: str = "whole"  # DFM files carry no face type; DeepFaceLab SAEHD "wf" = whole
 
 
 @dataclass(frozen=True)
