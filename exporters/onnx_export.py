@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
+from livefake.models.registry import SwapAutoencoder
 from torch import nn
 
 from livefake.errors import ModelError
@@ -44,10 +45,10 @@ class ExportSource:
         return contract_metadata(self.resolution, self.face_type, self.architecture, self.identity, self.steps)
 
 
-def source_from_model(model: nn.Module, identity: str = "dst", steps: int = 0) -> ExportSource:
+def source_from_model(model: SwapAutoencoder, identity: str = "dst", steps: int = 0) -> ExportSource:
     """Wrap a built ``SwapAutoencoder`` (its ``config`` gives architecture, resolution, face type)."""
-    config = model.config  # type: ignore[attr-defined]
-    module = model.swap_module(identity).eval()  # type: ignore[operator]
+    config = model.config
+    module = model.swap_module(identity).eval()
     return ExportSource(module, config.resolution, config.face_type, config.arch, identity, steps)
 
 

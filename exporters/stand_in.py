@@ -10,19 +10,22 @@ A trained model's activations differ: figures measured on stand-ins are a proxy.
 from __future__ import annotations
 
 import torch
+from livefake.models.registry import SwapAutoencoder
 from torch import nn
 
 HEAD_NAMES = ("face", "mask")
 
 
-def stand_in_weights(model: nn.Module, crops: torch.Tensor, seed: int = 0, head_spread: float = 1.5) -> nn.Module:
+def stand_in_weights(
+    model: SwapAutoencoder, crops: torch.Tensor, seed: int = 0, head_spread: float = 1.5
+) -> SwapAutoencoder:
     """Randomise ``model``'s weights in place, then scale each layer to unit output spread on ``crops``.
 
     The output heads (modules named ``face``/``mask``) get ``head_spread`` before their sigmoid.
     ``model`` is a SwapAutoencoder; its ``dst`` swap graph is what gets measured.
     """
     generator = torch.Generator().manual_seed(seed)
-    swap = model.swap_module("dst").eval()  # type: ignore[operator]
+    swap = model.swap_module("dst").eval()
     layers = [(name, layer) for name, layer in model.named_modules() if isinstance(layer, nn.Conv2d | nn.Linear)]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # dozens of small forwards: thread hand-offs cost more than they give
@@ -36,7 +39,7 @@ def stand_in_weights(model: nn.Module, crops: torch.Tensor, seed: int = 0, head_
 def _scale_layers(
     model: nn.Module,
     swap: nn.Module,
-    layers: list[tuple[str, nn.Module]],
+    layers: list[tuple[str, nn.Conv2d | nn.Linear]],
     crops: torch.Tensor,
     generator: torch.Generator,
     head_spread: float,
@@ -50,7 +53,7 @@ def _scale_layers(
             _scale_to_spread(swap, layer, crops, target)
 
 
-def _scale_to_spread(swap: nn.Module, layer: nn.Module, crops: torch.Tensor, target: float) -> None:
+def _scale_to_spread(swap: nn.Module, layer: nn.Conv2d | nn.Linear, crops: torch.Tensor, target: float) -> None:
     seen: list[torch.Tensor] = []
     hook = layer.register_forward_hook(lambda _module, _inputs, output: seen.append(output))
     try:
