@@ -71,6 +71,12 @@ def inter_ocular(landmarks: np.ndarray) -> float:
     return float(np.linalg.norm(landmarks[EYE_LINE[1]] - landmarks[EYE_LINE[0]]))
 
 
+def same_place(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether box ``after`` is where the face of box ``before`` went: centres less than a face width apart."""
+    distance = np.linalg.norm((after[:2] + after[2:]) / 2 - (before[:2] + before[2:]) / 2)
+    return bool(distance < before[2] - before[0])
+
+
 def overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two boxes (x0, y0, x1, y1)."""
     width = min(a[2], b[2]) - max(a[0], b[0])
@@ -110,12 +116,11 @@ class FaceTracker:
         """The faces in this frame, by track id. ``time`` in seconds (default: 30 fps steps)."""
         image = as_bgr(image_bgr)
         self.time = time if time is not None else self.time + DEFAULT_FRAME_TIME
-        count = len(self.tracks)
-        self.tracks = self.follow(image)
-        window = self.detection_window(image, lost=len(self.tracks) < count)
+        self.tracks, lost = self.follow(image)
+        window = self.detection_window(image, lost=bool(lost))
         self.detector_ran = window is not False
         if window is not False and self.config.max_faces > 0:
-            self.add_new_faces(image, self.detector.detect(image, window))
+            self.add_new_faces(image, self.detector.detect(image, window), lost)
         self.tracks = self.without_duplicates(self.tracks)
         return [self.to_face(track, image.shape) for track in self.tracks]
 
@@ -136,19 +141,21 @@ class FaceTracker:
         self.next_window += 1
         return self.next_window % windows
 
-    def follow(self, image: np.ndarray) -> list[Track]:
-        """Refit the tracked faces in the regions their last landmarks give; drop the lost ones."""
+    def follow(self, image: np.ndarray) -> tuple[list[Track], list[Track]]:
+        """Refit the tracked faces in the regions their last landmarks give: (kept, lost)."""
         regions = [next_region(track.region, track.fit.landmarks) for track in self.tracks]
-        kept = []
+        kept, lost = [], []
         for track, fit in zip(self.tracks, self.landmarks.fit_many(image, regions), strict=True):
             if fit.score >= self.config.min_score:
                 track.fit, track.region = fit, fit.region
                 track.smoothed = self.smooth(track)
                 kept.append(track)
-        return kept
+            else:
+                lost.append(track)
+        return kept, lost
 
-    def add_new_faces(self, image: np.ndarray, detections: list[Detection]) -> None:
-        """Start tracks for detections that no current track covers."""
+    def add_new_faces(self, image: np.ndarray, detections: list[Detection], lost: list[Track]) -> None:
+        """Start tracks for detections no current track covers; one where a face was just lost keeps its id."""
         boxes = [landmark_box(track.fit.landmarks) for track in self.tracks]
         fresh = [d for d in detections if all(overlap(d.box, box) <= NEW_FACE_OVERLAP for box in boxes)]
         room = max(self.config.max_faces - len(self.tracks), 0)
@@ -157,12 +164,21 @@ class FaceTracker:
         for _ in range(NEW_FACE_PASSES):  # refit in the landmarks' own region, as the next frames will
             found = self.landmarks.fit_many(image, [FaceRegion.from_landmarks(fit.landmarks) for fit in found])
         for fit in found:
-            if fit.score < self.config.min_score:
-                continue
-            smoother = OneEuroFilter(self.config.min_cutoff, self.config.beta)
-            track = Track(next(self.ids), fit, fit.region, smoother)
-            track.smoothed = self.smooth(track)
-            self.tracks.append(track)
+            if fit.score >= self.config.min_score:
+                self.tracks.append(self.start_track(fit, lost))
+
+    def start_track(self, fit: FaceFit, lost: list[Track]) -> Track:
+        """A track for a newly found face: a just-lost track in the same place, or a new id."""
+        box = landmark_box(fit.landmarks)
+        previous = [track for track in lost if same_place(landmark_box(track.fit.landmarks), box)]
+        if previous:
+            track = previous[0]
+            lost.remove(track)
+            track.fit, track.region = fit, fit.region
+        else:
+            track = Track(next(self.ids), fit, fit.region, OneEuroFilter(self.config.min_cutoff, self.config.beta))
+        track.smoothed = self.smooth(track)
+        return track
 
     def smooth(self, track: Track) -> np.ndarray:
         if not self.config.smoothing:

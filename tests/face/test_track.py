@@ -88,6 +88,19 @@ def test_lost_face_gets_a_new_id(tracker: FaceTracker) -> None:
     assert [f.track_id for f in tracker.track(photo)] == [0]
 
 
+def test_face_sliding_out_of_frame_keeps_its_id(tracker: FaceTracker) -> None:
+    tracker.reset()
+    photo = load_photo("hopper")
+    ids = []
+    for shift in range(0, 700, 50):
+        frame = np.full((600, 1000, 3), 80, np.uint8)
+        x0 = 300 + shift
+        width = min(512, 1000 - x0)
+        frame[:, x0 : x0 + width] = photo[:, :width]
+        ids.extend(face.track_id for face in tracker.track(frame))
+    assert set(ids) == {0} and len(ids) >= 8  # followed while most of the face shows, then lost
+
+
 def test_five_faces_keep_five_ids(face_models) -> None:  # type: ignore[no-untyped-def]
     tracker = FaceTracker(TrackConfig(max_faces=8), face_models)
     grid = portrait_grid(5)
