@@ -27,9 +27,7 @@ from tqdm import tqdm
 
 NHWC_TO_NCHW = (0, 3, 1, 2)
 NCHW_TO_NHWC = (0, 2, 3, 1)
-OPERATOR_NAMES = {
-    value: name for name, value in vars(tflite.BuiltinOperator).items() if not name.startswith("_")
-}
+OPERATOR_NAMES = {value: name for name, value in vars(tflite.BuiltinOperator).items() if not name.startswith("_")}
 NUMPY_TYPES = {
     tflite.TensorType.FLOAT32: np.float32,
     tflite.TensorType.FLOAT16: np.float16,
@@ -188,9 +186,7 @@ def convert_conv(builder: GraphBuilder, op: tflite.Operator, depthwise: bool) ->
         pads=pads,
         group=group,
     )
-    builder.set_output(
-        int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True
-    )
+    builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True)
 
 
 def convert_prelu(builder: GraphBuilder, op: tflite.Operator) -> None:
@@ -235,9 +231,7 @@ def convert_max_pool(builder: GraphBuilder, op: tflite.Operator) -> None:
     name = builder.add_node(
         "MaxPool", [builder.value(x, nchw=True)], "maxpool", kernel_shape=kernel, strides=stride, pads=pads
     )
-    builder.set_output(
-        int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True
-    )
+    builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True)
 
 
 def convert_pad(builder: GraphBuilder, op: tflite.Operator) -> None:
@@ -338,9 +332,7 @@ def convert_model(
         [value_info(builder, i) for i in graph_outputs],
         builder.initializers,
     )
-    onnx_model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="livefake"
-    )
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="livefake")
     onnx_model.ir_version = 8
     onnx.checker.check_model(onnx_model)
     return onnx_model

@@ -10,9 +10,7 @@ HELP = "download the face models (mediapipe 0.10.21, Apache-2.0) and convert the
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--models-dir", help="where to keep the models (default: $LIVEFAKE_MODELS or ~/.cache)"
-    )
+    parser.add_argument("--models-dir", help="where to keep the models (default: $LIVEFAKE_MODELS or ~/.cache)")
     parser.add_argument("--wheel", help="use this downloaded mediapipe-0.10.21 wheel instead of pip")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 

@@ -139,9 +139,7 @@ def setup_models(
         for source in MODEL_SOURCES:
             model = convert_and_verify(source, members[source.member], progress)
             write_atomically(paths.directory / source.onnx_name, model)
-            write_atomically(
-                paths.directory / SOURCE_FOLDER / Path(source.member).name, members[source.member]
-            )
+            write_atomically(paths.directory / SOURCE_FOLDER / Path(source.member).name, members[source.member])
         write_atomically(paths.directory / NOTICE_NAME, members[LICENSE_MEMBER] + notice_footer())
         manifest = {
             "mediapipe": MEDIAPIPE_VERSION,
@@ -172,9 +170,7 @@ def download_wheel(directory: Path, progress: bool) -> Path:
 
 def check_wheel(path: Path) -> Path:
     if path.name == PINNED_WHEEL and sha256_of(path.read_bytes()) != PINNED_WHEEL_SHA256:
-        raise ModelError(
-            f"{path.name} does not match its pinned sha256: delete it and run `livefake setup` again"
-        )
+        raise ModelError(f"{path.name} does not match its pinned sha256: delete it and run `livefake setup` again")
     return path
 
 
@@ -186,9 +182,7 @@ def extract_members(wheel: Path) -> dict[str, bytes]:
         with zipfile.ZipFile(wheel) as archive:
             members = {name: archive.read(name) for name in wanted}
     except (KeyError, zipfile.BadZipFile) as error:
-        raise ModelError(
-            f"{wheel} is not a mediapipe {MEDIAPIPE_VERSION} wheel with face models: {error}"
-        ) from None
+        raise ModelError(f"{wheel} is not a mediapipe {MEDIAPIPE_VERSION} wheel with face models: {error}") from None
     for source in MODEL_SOURCES:
         if sha256_of(members[source.member]) != source.sha256:
             raise ModelError(f"{source.member} in {wheel.name} does not match its pinned sha256")

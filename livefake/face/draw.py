@@ -30,9 +30,7 @@ def draw_face(image: np.ndarray, face: Face) -> None:
     label = f"#{face.track_id} {face.score:.2f}"
     if face.pose is not None:
         label += " yaw {:+.0f} pitch {:+.0f} roll {:+.0f}".format(*face.pose)
-    cv2.putText(
-        image, label, (x0, max(y0 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, BOX_COLOUR, 1, cv2.LINE_AA
-    )
+    cv2.putText(image, label, (x0, max(y0 - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, BOX_COLOUR, 1, cv2.LINE_AA)
     if face.landmarks is not None:
         draw_points(image, face.landmarks, LANDMARK_COLOUR)
     if face.iris is not None:

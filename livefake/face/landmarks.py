@@ -40,9 +40,7 @@ class FaceRegion:
         box = detection.box
         centre = (box[:2] + box[2:]) / 2
         size = float(max(box[2] - box[0], box[3] - box[1])) * REGION_SCALE
-        return cls(
-            centre.astype(np.float64), size, eye_line_angle(detection.keypoints[0], detection.keypoints[1])
-        )
+        return cls(centre.astype(np.float64), size, eye_line_angle(detection.keypoints[0], detection.keypoints[1]))
 
     @classmethod
     def from_landmarks(cls, landmarks: np.ndarray) -> FaceRegion:
@@ -102,9 +100,7 @@ def warp_region(image: np.ndarray, region: FaceRegion, out_size: int, flip: bool
             sx, sy = (x1 - x0) / width, (y1 - y0) / height
             to_source = np.array([[sx, 0, x0 + 0.5 * sx - 0.5], [0, sy, y0 + 0.5 * sy - 0.5], [0, 0, 1]])
     warp = matrix @ to_source
-    crop = cv2.warpAffine(
-        source, warp, (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    crop = cv2.warpAffine(source, warp, (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return crop, matrix
 
 
@@ -152,14 +148,11 @@ class LandmarkModel:
         clipped = np.clip(logits.reshape(len(rois)), -PRESENCE_LOGIT_CLIP, PRESENCE_LOGIT_CLIP)
         scores = 1.0 / (1.0 + np.exp(-clipped.astype(np.float64)))
         landmarks = [
-            to_frame(p[:, :2] - 0.5, matrix).astype(np.float32)
-            for p, (_, matrix) in zip(points, crops, strict=True)
+            to_frame(p[:, :2] - 0.5, matrix).astype(np.float32) for p, (_, matrix) in zip(points, crops, strict=True)
         ]
         irises = self.fit_iris(image, landmarks) if self.iris_session is not None else [None] * len(rois)
         return [
-            FaceFit(
-                marks, float(score), iris, (p[:, 2] * (roi.size / LANDMARK_INPUT)).astype(np.float32), roi
-            )
+            FaceFit(marks, float(score), iris, (p[:, 2] * (roi.size / LANDMARK_INPUT)).astype(np.float32), roi)
             for marks, score, iris, p, roi in zip(landmarks, scores, irises, points, rois, strict=True)
         ]
 
@@ -176,7 +169,5 @@ class LandmarkModel:
         name = self.iris_session.get_inputs()[0].name
         batch = np.concatenate([rgb_unit_tensor(crop) for crop, _ in crops])
         _, iris = self.iris_session.run(None, {name: batch})
-        points = [
-            to_frame(p.reshape(5, 3)[:, :2] - 0.5, matrix) for p, (_, matrix) in zip(iris, crops, strict=True)
-        ]
+        points = [to_frame(p.reshape(5, 3)[:, :2] - 0.5, matrix) for p, (_, matrix) in zip(iris, crops, strict=True)]
         return [np.concatenate(points[2 * i : 2 * i + 2]).astype(np.float32) for i in range(len(faces))]

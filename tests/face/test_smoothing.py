@@ -21,13 +21,7 @@ def run_filter(sequence: list[np.ndarray], min_cutoff: float = 0.3, beta: float 
 
 
 def test_smoothing_factor_rises_with_cutoff() -> None:
-    assert (
-        0
-        < smoothing_factor(0.3, 1 / FPS)
-        < smoothing_factor(3.0, 1 / FPS)
-        < smoothing_factor(300, 1 / FPS)
-        < 1
-    )
+    assert 0 < smoothing_factor(0.3, 1 / FPS) < smoothing_factor(3.0, 1 / FPS) < smoothing_factor(300, 1 / FPS) < 1
 
 
 def test_affine_speed_measures_translation_and_ignores_nothing_else() -> None:
