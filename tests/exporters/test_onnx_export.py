@@ -111,9 +111,9 @@ class Overflowing(nn.Module):
 @pytest.mark.parametrize(
     ("fidelity", "message"),
     [
-        (Fidelity(-math.inf, -math.inf, math.nan, False, 0.0, 6), "NaN or inf"),
-        (Fidelity(20.0, 60.0, 0.5, True, 0.0, 6), "flat .* a black or grey face"),
-        (Fidelity(18.0, 60.0, 0.5, True, 0.8, 6), "garbled .*PSNR face 18.0 dB"),
+        (Fidelity(-math.inf, -math.inf, -math.inf, math.nan, False, 0.0, 6), "NaN or inf"),
+        (Fidelity(20.0, 60.0, 20.0, 0.5, True, 0.0, 6), "flat .* a black or grey face"),
+        (Fidelity(18.0, 60.0, 19.0, 0.5, True, 0.8, 6), "garbled .*PSNR composite 19.0 dB \\(face 18.0 dB"),
     ],
 )
 def test_fp16_check_refuses_broken_output(fidelity: Fidelity, message: str) -> None:
