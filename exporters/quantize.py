@@ -1,10 +1,11 @@
 """fp32 ONNX -> static int8 QDQ (per-channel weights), calibrated on face crops.
 
 ONNX Runtime's static quantizer runs the fp32 model over calibration crops to find activation
-ranges, then inserts QuantizeLinear/DequantizeLinear pairs. On x86 without VNNI the u8
-activation x s8 weight kernels are what make int8 pay; depthwise convs are left in fp32 by
-default, because ORT's int8 depthwise kernels are slower than its fp32 ones and the
-quantize/dequantize pairs around them cost more than they save (see perf/results/export.md).
+ranges (percentile, robust to outliers), then inserts QuantizeLinear/DequantizeLinear pairs
+(u8 activations, s8 per-channel weights). For the depthwise-separable ``lite`` model, int8
+pays only when the whole graph stays in int8: quantizing just the convs leaves a
+quantize/dequantize pair around every activation, pixel shuffle and add, and those cost about
+what the int8 convs save. Measured variants: perf/results/export.md.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ class Int8Settings:
     """Which nodes to quantize and how; the defaults are the fastest measured on the 2-core CPU."""
 
     per_channel: bool = True
-    op_types: tuple[str, ...] = ("Conv", "Gemm", "MatMul")
-    exclude_depthwise: bool = True
-    exclude_boundary: bool = True  # first conv (reads the crop) and output heads stay fp32
-    calibration_method: str = "MinMax"  # or "Entropy", "Percentile"
+    op_types: tuple[str, ...] = ()  # () = every op type ORT can quantize (activations, shuffles, adds too)
+    exclude_depthwise: bool = False  # True keeps grouped/depthwise convs in fp32
+    exclude_boundary: bool = False  # True keeps the first conv (reads the crop) and output heads in fp32
+    calibration_method: str = "Percentile"  # or "MinMax", "Entropy"
     reduce_range: bool = False
     batch: int = 8
 

@@ -47,11 +47,16 @@ from livefake.synthetic import ClipSpec, render_frames
 RESULTS = Path(__file__).parent / "results"
 RESOLUTION = 128
 VARIANTS = {
-    "default (pointwise+dense int8, depthwise and boundary fp32, MinMax)": Int8Settings(),
-    "all convs int8 (depthwise too)": Int8Settings(exclude_depthwise=False),
-    "boundary convs int8 too": Int8Settings(exclude_boundary=False),
-    "percentile calibration": Int8Settings(calibration_method="Percentile"),
-    "every op type int8": Int8Settings(op_types=(), exclude_depthwise=False, exclude_boundary=False),
+    "every op type int8, Percentile (default)": Int8Settings(),
+    "convs+dense int8, depthwise and boundary fp32, MinMax": Int8Settings(
+        op_types=("Conv", "Gemm", "MatMul"), exclude_depthwise=True, exclude_boundary=True, calibration_method="MinMax"
+    ),
+    "convs+dense int8, depthwise and boundary fp32, Percentile": Int8Settings(
+        op_types=("Conv", "Gemm", "MatMul"), exclude_depthwise=True, exclude_boundary=True
+    ),
+    "convs+dense int8 (depthwise too), Percentile": Int8Settings(op_types=("Conv", "Gemm", "MatMul")),
+    "every op type int8, boundary fp32, Percentile": Int8Settings(exclude_boundary=True),
+    "every op type int8, MinMax": Int8Settings(calibration_method="MinMax"),
 }
 
 

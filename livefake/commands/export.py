@@ -22,7 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--min-psnr", type=float, metavar="DB", help="int8 quality bar against fp32 on held-out crops (default 35)"
     )
     parser.add_argument(
-        "--quantize-depthwise", action="store_true", help="int8: quantize depthwise convs too (default: keep fp32)"
+        "--keep-fp32",
+        choices=("none", "depthwise", "boundary", "both"),
+        default="none",
+        help="int8: keep depthwise convs and/or the first conv and output heads in fp32 (default none)",
     )
 
 
@@ -36,7 +39,12 @@ def run(args: argparse.Namespace) -> int:
     assert set(FORMATS) == set(FORMAT_NAMES)
     request = ExportRequest(
         checkpoint=args.checkpoint, format=args.format, out=args.out, identity=args.identity,
-        calibration=args.calibration, int8=replace(Int8Settings(), exclude_depthwise=not args.quantize_depthwise),
+        calibration=args.calibration,
+        int8=replace(
+            Int8Settings(),
+            exclude_depthwise=args.keep_fp32 in ("depthwise", "both"),
+            exclude_boundary=args.keep_fp32 in ("boundary", "both"),
+        ),
         int8_min_psnr=INT8_MIN_PSNR if args.min_psnr is None else args.min_psnr,
     )  # fmt: skip
     report = run_export(request)
