@@ -33,7 +33,7 @@ def random_affine(rng: np.random.Generator, size: int, config: AugmentConfig) ->
     scale = rng.uniform(1.0 - config.scale, 1.0 + config.scale)
     shift = rng.uniform(-config.shift, config.shift, size=2) * size
     centre = (size - 1) / 2.0
-    matrix = cv2.getRotationMatrix2D((centre, centre), angle, scale)
+    matrix = np.asarray(cv2.getRotationMatrix2D((centre, centre), angle, scale), dtype=np.float64)
     matrix[:, 2] += shift
     if rng.random() < config.flip_probability:
         flip = np.array([[-1.0, 0.0, size - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])

@@ -113,9 +113,10 @@ def init_weights(module: nn.Module) -> None:
     """
     for layer in module.modules():
         if isinstance(layer, nn.Conv2d | nn.Linear):
-            depthwise = isinstance(layer, nn.Conv2d) and layer.groups > 1
-            nonlinearity = "linear" if depthwise else "leaky_relu"  # no activation after depthwise
-            nn.init.kaiming_uniform_(layer.weight, a=LEAK, nonlinearity=nonlinearity)
+            if isinstance(layer, nn.Conv2d) and layer.groups > 1:  # depthwise: no activation follows
+                nn.init.kaiming_uniform_(layer.weight, nonlinearity="linear")
+            else:
+                nn.init.kaiming_uniform_(layer.weight, a=LEAK, nonlinearity="leaky_relu")
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
     for layer in module.modules():

@@ -129,9 +129,7 @@ def load_checkpoint(path_or_run_dir: str | Path) -> LoadedCheckpoint:
             logger.warning("%s; using the previous checkpoint %s", errors[0], candidate)
         return loaded
     detail = "; ".join(errors) if errors else f"no {CHECKPOINT_FILE} in it"
-    raise ModelError(
-        f"run folder {path} has no valid checkpoint ({detail}): train first with `livefake train`"
-    )
+    raise ModelError(f"run folder {path} has no valid checkpoint ({detail}): train first with `livefake train`")
 
 
 def has_checkpoint(run_dir: str | Path) -> bool:
@@ -191,8 +189,7 @@ def _read_checkpoint(path: Path) -> LoadedCheckpoint:
             f"{path} is not a valid livefake checkpoint ({error}): use a file written by `livefake train`"
         ) from error
     optimizer_states = {
-        name: _unflatten_optimizer(_unprefixed(f"optimizer.{name}.", tensors), group)
-        for name, group in groups.items()
+        name: _unflatten_optimizer(_unprefixed(f"optimizer.{name}.", tensors), group) for name, group in groups.items()
     }
     module_names = {key.split(".")[1] for key in tensors if key.startswith("module.")}
     return LoadedCheckpoint(

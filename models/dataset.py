@@ -90,9 +90,7 @@ def check_faceset_matches(folder: Path, faceset: Faceset, face_type: str, resolu
         )
 
 
-def make_batch(
-    samples: FaceSamples, rng: np.random.Generator, batch_size: int, augment: AugmentConfig
-) -> Batch:
+def make_batch(samples: FaceSamples, rng: np.random.Generator, batch_size: int, augment: AugmentConfig) -> Batch:
     """Draw ``batch_size`` faces and augment each; the same ``rng`` state gives the same batch."""
     replace = len(samples) < batch_size
     indices = rng.choice(len(samples), size=batch_size, replace=replace)

@@ -73,10 +73,7 @@ class DFModel(SwapAutoencoder):
         self.encoder = Encoder(config.encoder_dims)
         self.inter = Inter(config.encoder_dims * 8, lowest, config.inter_dims, config.inter_dims)
         self.decoders = nn.ModuleDict(
-            {
-                identity: Decoder(config.inter_dims, config.decoder_dims, config.mask_dims)
-                for identity in ("src", "dst")
-            }
+            {identity: Decoder(config.inter_dims, config.decoder_dims, config.mask_dims) for identity in ("src", "dst")}
         )
         init_weights(self)
 

@@ -41,9 +41,7 @@ def dssim(prediction: torch.Tensor, target: torch.Tensor, window_size: int) -> t
     var_p = blur(prediction * prediction) - mu_p**2
     var_t = blur(target * target) - mu_t**2
     covariance = blur(prediction * target) - mu_p * mu_t
-    ssim = ((2 * mu_p * mu_t + c1) * (2 * covariance + c2)) / (
-        (mu_p**2 + mu_t**2 + c1) * (var_p + var_t + c2)
-    )
+    ssim = ((2 * mu_p * mu_t + c1) * (2 * covariance + c2)) / ((mu_p**2 + mu_t**2 + c1) * (var_p + var_t + c2))
     return ((1.0 - ssim) / 2.0).mean()
 
 

@@ -23,9 +23,7 @@ def preview_grid(rows: Sequence[np.ndarray], labels: Sequence[str] = PREVIEW_ROW
         tiles = [np.clip(face.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8) for face in faces]
         strip = cv2.cvtColor(np.hstack(tiles), cv2.COLOR_RGB2BGR)
         tag = np.full((strip.shape[0], LABEL_WIDTH, 3), 32, dtype=np.uint8)
-        cv2.putText(
-            tag, label, (4, strip.shape[0] // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1
-        )
+        cv2.putText(tag, label, (4, strip.shape[0] // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
         lines.append(np.hstack([tag, strip]))
     return np.vstack(lines)
 
@@ -38,6 +36,7 @@ def write_png(path: Path, image: np.ndarray) -> None:
     try:
         if not cv2.imwrite(temporary, image):
             raise OSError(f"cannot write {path}")
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a preview is for anyone to open
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -114,7 +114,7 @@ def architecture(name: str) -> Architecture:
 def default_config(arch: str, resolution: int, face_type: str = "whole", **widths: int | None) -> ModelConfig:
     """A config with the architecture's default widths, overridden by the ``widths`` not None."""
     spec = architecture(arch)
-    chosen = {**spec.defaults, **{key: value for key, value in widths.items() if value is not None}}
+    chosen: dict[str, Any] = {**spec.defaults, **{key: value for key, value in widths.items() if value is not None}}
     return replace(ModelConfig(arch=arch, resolution=resolution, face_type=face_type), **chosen)
 
 
@@ -123,13 +123,10 @@ def validate_config(config: ModelConfig) -> None:
     resolution = config.resolution
     if not spec.min_resolution <= resolution <= spec.max_resolution:
         raise InputError(
-            f"resolution {resolution} out of range for {spec.name}: use "
-            f"{spec.min_resolution}-{spec.max_resolution}"
+            f"resolution {resolution} out of range for {spec.name}: use {spec.min_resolution}-{spec.max_resolution}"
         )
     if resolution % spec.resolution_multiple:
-        raise InputError(
-            f"resolution {resolution} for {spec.name} must be a multiple of {spec.resolution_multiple}"
-        )
+        raise InputError(f"resolution {resolution} for {spec.name} must be a multiple of {spec.resolution_multiple}")
     for name in spec.widths:
         if getattr(config, name) < 1:
             raise InputError(f"model width {name}={getattr(config, name)} must be positive")

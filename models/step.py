@@ -43,9 +43,7 @@ class TrainingStep:
     def __call__(self, src: Batch, dst: Batch, adversarial: bool) -> dict[str, float]:
         self.model.train()
         adversarial = adversarial and self.discriminator is not None
-        tensors = {
-            identity: self._tensors(batch) for identity, batch in zip(IDENTITIES, (src, dst), strict=True)
-        }
+        tensors = {identity: self._tensors(batch) for identity, batch in zip(IDENTITIES, (src, dst), strict=True)}
         values: dict[str, float] = {}
         total = torch.zeros((), device=self.device)
         fakes, reals = [], []

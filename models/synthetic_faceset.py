@@ -10,7 +10,6 @@ says nothing about swap quality on real faces.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -83,7 +82,3 @@ def write_synthetic_faceset(
 def _apply_homography(points: np.ndarray, homography: np.ndarray) -> np.ndarray:
     projected = cv2.perspectiveTransform(points.reshape(-1, 1, 2).astype(np.float64), homography)
     return projected.reshape(-1, 2)
-
-
-def with_resolution(faceset: Faceset, resolution: int) -> Faceset:
-    return replace(faceset, resolution=resolution)

@@ -124,9 +124,7 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay
         )
-        self.discriminator = (
-            PatchDiscriminator().to(self.device) if args.adversarial_from is not None else None
-        )
+        self.discriminator = PatchDiscriminator().to(self.device) if args.adversarial_from is not None else None
         self.discriminator_optimizer = (
             torch.optim.AdamW(self.discriminator.parameters(), lr=args.learning_rate, betas=(0.5, 0.999))
             if self.discriminator is not None
@@ -167,9 +165,7 @@ class Trainer:
                 while self.step < stop_step and not self._out_of_time(started):
                     batches = upcoming.result()
                     upcoming = pool.submit(self._batches, self.step + 1)
-                    adversarial = (
-                        self.args.adversarial_from is not None and self.step >= self.args.adversarial_from
-                    )
+                    adversarial = self.args.adversarial_from is not None and self.step >= self.args.adversarial_from
                     losses = self.training_step(batches["src"], batches["dst"], adversarial)
                     self.step += 1
                     steps_done += 1
@@ -200,11 +196,7 @@ class Trainer:
             training=_jsonable(self.args),
         )
         modules = {"discriminator": self.discriminator} if self.discriminator is not None else {}
-        optimizers = (
-            {"discriminator": self.discriminator_optimizer}
-            if self.discriminator_optimizer is not None
-            else {}
-        )
+        optimizers = {"discriminator": self.discriminator_optimizer} if self.discriminator_optimizer is not None else {}
         return save_checkpoint(self.run_dir, self.model, self.optimizer, state, modules, optimizers)
 
     def write_preview(self) -> Path:

@@ -1,7 +1,7 @@
 """Training on CPU: the issue's learning check on two generated identities, and it/s at batch 8.
 
 Run as ``python perf/train.py`` (``--quick``: fewer steps). Writes ``perf/results/train.json``,
-``train_preview.png`` (rows A, A->A, B, B->B, A->B) and ``train_losses.png``.
+``train.preview.png`` (rows A, A->A, B, B->B, A->B) and ``train.losses.png``.
 
 1. Learning check: Hopper (src, A) and Collins (dst, B) facesets cut from generated clips
    (``livefake.models.synthetic_faceset``: template landmarks, no tracker), a ``lite`` 64-px
@@ -60,8 +60,8 @@ def learning_check(root: Path, steps: int, threads: int) -> dict[str, object]:
     end = float(np.mean([row["src_recon"] + row["dst_recon"] for row in rows[-10:]]))
     samples = [load_face_samples(path, "whole", 64) for path in (src, dst)]
     distances = swap_distances(load_model(out), samples[0], samples[1], torch.device("cpu"), count=48)
-    shutil.copy(out / "preview.png", RESULTS / "train_preview.png")
-    plot_losses(rows, RESULTS / "train_losses.png", ("src_recon", "dst_recon", "mask"))
+    shutil.copy(out / "preview.png", RESULTS / "train.preview.png")
+    plot_losses(rows, RESULTS / "train.losses.png", ("src_recon", "dst_recon", "mask"))
     return {
         "arch": "lite", "resolution": 64, "widths": LEARNING_WIDTHS, "steps": steps, "batch": 8,
         "learning_rate": 3e-3, "seconds": seconds, "steps_per_second": result.steps_per_second,
