@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from livefake.models import ARCHITECTURES, build_model, default_config
@@ -60,3 +62,25 @@ def test_lite_default_costs_at_most_1_2_gflops_at_128() -> None:
     model = build_model(default_config("lite", 128)).eval()
     gflops = 2 * count_macs(model.swap_module("dst"), torch.rand(1, 3, 128, 128)) / 1e9
     assert gflops <= 1.2, f"lite-128 costs {gflops:.2f} GFLOPs"
+
+
+@pytest.mark.parametrize("arch", ["df", "liae", "lite"])
+def test_swap_graph_exports_to_onnx_and_matches_torch(arch: str, tmp_path: Path) -> None:
+    import warnings
+
+    import numpy as np
+    import onnxruntime as ort
+
+    model = build_model(default_config(arch, 64, **TINY)).eval()
+    graph = model.swap_module("dst")
+    x = torch.rand(1, 3, 64, 64)
+    path = tmp_path / f"{arch}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(graph, (x,), str(path), input_names=["face"], output_names=["swapped", "mask"], dynamo=False)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    face, mask = session.run(None, {"face": x.numpy()})
+    with torch.no_grad():
+        expected_face, expected_mask = graph(x)
+    assert np.abs(face - expected_face.numpy()).max() < 1e-4
+    assert np.abs(mask - expected_mask.numpy()).max() < 1e-4

@@ -49,6 +49,7 @@ def test_round_trip_restores_weights_optimizer_and_state(tmp_path: Path) -> None
         if not before:  # the dst decoder had no gradient yet
             assert not after
             continue
+        assert after is not None
         compared += 1
         assert torch.equal(before["exp_avg_sq"], after["exp_avg_sq"]) and float(before["step"]) == float(after["step"])
     assert compared > 10
