@@ -78,9 +78,7 @@ class ModelContract:
     version: str = CONTRACT_VERSION
 
 
-def contract_metadata(
-    resolution: int, face_type: str, architecture: str, identity: str, steps: int
-) -> dict[str, str]:
+def contract_metadata(resolution: int, face_type: str, architecture: str, identity: str, steps: int) -> dict[str, str]:
     """The ``metadata_props`` an exporter writes into a swap model."""
     return {
         CONTRACT_KEY: CONTRACT_VERSION,
@@ -121,13 +119,28 @@ def read_contract(
     )
 
 
+def check_opset(path: str, opset: int | None) -> None:
+    """Refuse a model whose default-domain opset is below ``MIN_OPSET`` (None: not known, not checked)."""
+    if opset is not None and opset < MIN_OPSET:
+        raise ModelError(f"{path}: opset {opset} is below the contract's {MIN_OPSET}; export it again with livefake")
+
+
+def read_opset(path: str) -> int | None:
+    """The default-domain opset of an ONNX file, read with the ``onnx`` package when it is installed."""
+    try:
+        import onnx
+    except ImportError:
+        return None
+    model = onnx.load(path, load_external_data=False)
+    versions = [entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx")]
+    return max(versions) if versions else None
+
+
 def _check_metadata_values(path: str, metadata: Mapping[str, str]) -> None:
     expected = {CONTRACT_KEY: CONTRACT_VERSION, "color_order": COLOR_ORDER, "value_range": VALUE_RANGE}
     for key, value in expected.items():
         if metadata[key] != value:
-            raise ModelError(
-                f"{path}: metadata {key} = {metadata[key]!r}, this livefake reads only {value!r}"
-            )
+            raise ModelError(f"{path}: metadata {key} = {metadata[key]!r}, this livefake reads only {value!r}")
 
 
 def _parse_int(path: str, metadata: Mapping[str, str], key: str) -> int:

@@ -64,15 +64,11 @@ def _dfm_contract(session: ModelSession, face_type: str) -> ModelContract:
     spec = session.inputs[0]
     shape = spec.shape
     if len(shape) != 4 or shape[3] != 3 or not isinstance(shape[1], int) or shape[1] != shape[2]:
-        raise ModelError(
-            f"{path}: DFM input {spec.name} has shape {list(shape)}, expected [N, R, R, 3] (NHWC)"
-        )
+        raise ModelError(f"{path}: DFM input {spec.name} has shape {list(shape)}, expected [N, R, R, 3] (NHWC)")
     names = {output.name for output in session.outputs}
     missing = [name for name in (DFM_FACE, DFM_MASK) if name not in names]
     if missing:
-        raise ModelError(
-            f"{path}: DFM model lacks output {', '.join(missing)} (has {', '.join(sorted(names))})"
-        )
+        raise ModelError(f"{path}: DFM model lacks output {', '.join(missing)} (has {', '.join(sorted(names))})")
     extra = [other.name for other in session.inputs[1:] if other.name != DFM_MORPH]
     if extra:
         raise ModelError(f"{path}: DFM model has unexpected input {', '.join(extra)}")

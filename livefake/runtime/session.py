@@ -45,6 +45,7 @@ class SessionOptions:
     trt_fp16: bool = True
     warm_up_runs: int = 2
     optimization: str = "all"  # "basic", "extended" or "all"
+    spinning: bool = True  # False: idle ORT threads sleep instead of spinning (kinder to shared cores)
 
 
 def import_onnxruntime() -> ModuleType:
@@ -52,9 +53,7 @@ def import_onnxruntime() -> ModuleType:
     try:
         import onnxruntime
     except ImportError:
-        raise DeviceError(
-            "ONNX Runtime is not installed: install livefake[cpu] or livefake[gpu], never both"
-        ) from None
+        raise DeviceError("ONNX Runtime is not installed: install livefake[cpu] or livefake[gpu], never both") from None
     return onnxruntime
 
 
@@ -75,15 +74,12 @@ def choose_providers(requested: str, available: Sequence[str]) -> list[str]:
         if wanted == TENSORRT:
             hint += " and the TensorRT libraries"
         raise DeviceError(
-            f"provider {requested} is not available in this ONNX Runtime "
-            f"(has: {', '.join(available)}): {hint}"
+            f"provider {requested} is not available in this ONNX Runtime (has: {', '.join(available)}): {hint}"
         )
     return [wanted] if wanted == CPU else [wanted, CPU]
 
 
-def provider_options(
-    providers: Sequence[str], model_path: str, options: SessionOptions
-) -> list[dict[str, Any]]:
+def provider_options(providers: Sequence[str], model_path: str, options: SessionOptions) -> list[dict[str, Any]]:
     """Per-provider options: TensorRT engine and timing caches, CUDA device 0."""
     result: list[dict[str, Any]] = []
     for name in providers:
@@ -128,9 +124,7 @@ class ModelSession:
     def input_dtype(self, index: int = 0) -> type[np.floating[Any]]:
         return ORT_ELEMENT_TYPES.get(self.inputs[index].dtype, np.float32)
 
-    def run(
-        self, feeds: Mapping[str, np.ndarray], output_names: Sequence[str] | None = None
-    ) -> list[np.ndarray]:
+    def run(self, feeds: Mapping[str, np.ndarray], output_names: Sequence[str] | None = None) -> list[np.ndarray]:
         """Run the model; on GPU through IO binding (outputs stay on the device until copied once)."""
         names = list(output_names) if output_names else [spec.name for spec in self.outputs]
         try:
@@ -173,6 +167,8 @@ def _load(ort: ModuleType, path: str, providers: list[str], options: SessionOpti
     settings.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     settings.graph_optimization_level = _optimization_level(ort, options.optimization)
     settings.log_severity_level = 3
+    if not options.spinning:
+        settings.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(
             path,

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livefake.runtime.contract import ModelContract, read_contract
+from livefake.runtime.contract import ModelContract, check_opset, read_contract, read_opset
 from livefake.runtime.session import ModelSession, SessionOptions
 
 
@@ -78,4 +78,5 @@ def load_swap_model(
     if is_dfm(session.inputs):
         return DfmSwapModel(session, face_type=dfm_face_type)
     contract = read_contract(session.path, session.metadata, session.inputs, session.outputs)
+    check_opset(session.path, read_opset(session.path))
     return ContractSwapModel(session, contract)

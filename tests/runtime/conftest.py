@@ -54,21 +54,13 @@ def dfm_graph(resolution: int = RESOLUTION, batch: int | str = "N", morph: bool 
         helper.make_node("Slice", ["in_face:0", "starts", "ends", "axes"], ["out_celeb_face_mask:0"]),
         helper.make_node("Identity", ["out_celeb_face_mask:0"], ["out_face_mask:0"]),
     ]
-    inputs = [
-        helper.make_tensor_value_info("in_face:0", TensorProto.FLOAT, [batch, resolution, resolution, 3])
-    ]
+    inputs = [helper.make_tensor_value_info("in_face:0", TensorProto.FLOAT, [batch, resolution, resolution, 3])]
     if morph:
         inputs.append(helper.make_tensor_value_info("morph_value:0", TensorProto.FLOAT, [1]))
     outputs = [
-        helper.make_tensor_value_info(
-            "out_face_mask:0", TensorProto.FLOAT, [batch, resolution, resolution, 1]
-        ),
-        helper.make_tensor_value_info(
-            "out_celeb_face:0", TensorProto.FLOAT, [batch, resolution, resolution, 3]
-        ),
-        helper.make_tensor_value_info(
-            "out_celeb_face_mask:0", TensorProto.FLOAT, [batch, resolution, resolution, 1]
-        ),
+        helper.make_tensor_value_info("out_face_mask:0", TensorProto.FLOAT, [batch, resolution, resolution, 1]),
+        helper.make_tensor_value_info("out_celeb_face:0", TensorProto.FLOAT, [batch, resolution, resolution, 3]),
+        helper.make_tensor_value_info("out_celeb_face_mask:0", TensorProto.FLOAT, [batch, resolution, resolution, 1]),
     ]
     graph = helper.make_graph(nodes, "dfm_test", inputs, outputs, initializer=[one, starts, ends, axes])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -100,6 +92,4 @@ def contract_model(write_model: ModelWriter) -> Path:
 @pytest.fixture
 def graphs() -> SimpleNamespace:
     """The graph builders above, for tests (conftest modules are not importable by name)."""
-    return SimpleNamespace(
-        contract=contract_graph, dfm=dfm_graph, with_metadata=with_metadata, resolution=RESOLUTION
-    )
+    return SimpleNamespace(contract=contract_graph, dfm=dfm_graph, with_metadata=with_metadata, resolution=RESOLUTION)

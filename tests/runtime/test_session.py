@@ -63,9 +63,7 @@ def test_missing_onnxruntime_names_both_extras(monkeypatch: pytest.MonkeyPatch) 
 def test_truncated_file_is_refused_naming_it(contract_model: Path, tmp_path: Path) -> None:
     truncated = tmp_path / "truncated.onnx"
     truncated.write_bytes(contract_model.read_bytes()[:-40])
-    with pytest.raises(
-        ModelError, match=r"truncated\.onnx cannot be loaded \(truncated or not an ONNX model"
-    ):
+    with pytest.raises(ModelError, match=r"truncated\.onnx cannot be loaded \(truncated or not an ONNX model"):
         ModelSession(truncated)
 
 
@@ -78,7 +76,7 @@ def test_missing_and_empty_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_cpu_session_reads_specs_metadata_and_runs(contract_model: Path) -> None:
-    session = ModelSession(contract_model, SessionOptions(provider="cpu", threads=1))
+    session = ModelSession(contract_model, SessionOptions(provider="cpu", threads=1, spinning=False))
     assert session.active_providers == [CPU] and not session.on_gpu
     assert session.inputs[0].name == "crop" and session.inputs[0].shape == ("N", 3, 32, 32)
     assert session.metadata["architecture"] == "test"

@@ -39,9 +39,7 @@ def test_contract_model_swaps_bgr_crops_and_keeps_channel_order(contract_model: 
 
 def test_model_without_contract_metadata_is_refused(write_model, graphs) -> None:  # type: ignore[no-untyped-def]
     path = write_model(graphs.contract(), "plain.onnx")
-    with pytest.raises(
-        ModelError, match=r"plain\.onnx is not a livefake swap model: metadata livefake\.contract"
-    ):
+    with pytest.raises(ModelError, match=r"plain\.onnx is not a livefake swap model: metadata livefake\.contract"):
         load_swap_model(path, CPU)
 
 
@@ -78,4 +76,12 @@ def test_dfm_model_missing_its_mask_output_is_refused(write_model, graphs) -> No
     model.graph.output.extend(kept)
     path = write_model(model, "broken.dfm")
     with pytest.raises(ModelError, match=r"broken\.dfm: DFM model lacks output out_celeb_face_mask:0"):
+        load_swap_model(path, CPU)
+
+
+def test_model_below_opset_17_is_refused(write_model, graphs) -> None:  # type: ignore[no-untyped-def]
+    model = graphs.with_metadata(graphs.contract(), contract_metadata(RESOLUTION, "whole", "test", "dst", 1))
+    model.opset_import[0].version = 13
+    path = write_model(model, "old.onnx")
+    with pytest.raises(ModelError, match=r"old\.onnx: opset 13 is below the contract's 17"):
         load_swap_model(path, CPU)
