@@ -228,6 +228,17 @@ class TrackStage(Stage):
 
     def open(self) -> None:
         self.tracker = FaceTracker(self.config)
+        self._warm_up(self.tracker)
+
+    @staticmethod
+    def _warm_up(tracker: FaceTracker) -> None:
+        """First inferences are slow (allocation, kernel choice): pay them before capture starts."""
+        from livefake.synthetic import load_photo
+
+        portrait = load_photo("hopper")
+        for _ in range(2):
+            tracker.track(portrait, 0.0)
+        tracker.reset()
 
     def process(self, frame: Frame) -> Frame | None:
         if self.tracker is None:

@@ -57,6 +57,7 @@ class Pipeline:
         self._error: StageError | None = None
         self._error_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._opened = [threading.Event() for _ in self.stages]
         self._started = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -185,10 +186,21 @@ class Pipeline:
                 return item
         return None
 
+    def _wait_for_stages(self) -> bool:
+        """Capture starts once every stage has opened (models loaded, warmed up), so start-up
+        costs neither drops nor latency. False when stopped meanwhile."""
+        for opened in self._opened:
+            while not opened.wait(POLL_S):
+                if self._stop.is_set():
+                    return False
+        return True
+
     def _run_source(self) -> None:
         out = self.rings[0]
         index = 0
         try:
+            if not self._wait_for_stages():
+                return
             while not self._stop.is_set():
                 captured = self.source.read()
                 if captured is None:
@@ -207,6 +219,7 @@ class Pipeline:
     def _run_stage(self, stage: Stage, name: str, inbox: Ring[Queued], out: Ring[Queued]) -> None:
         try:
             stage.open()
+            self._opened[self.stage_names.index(name)].set()
             while (item := self._get(inbox)) is not None:
                 t_queued, frame = item
                 t_start = time.monotonic_ns()

@@ -58,7 +58,6 @@ class VideoFileSource(Source):
             raise InputError(f"{self.path}: the video stream has no frame size; the file may be damaged")
         self._container = container
         self._frames = container.decode(stream)
-        self._t_start = time.monotonic()
         return StreamInfo(
             width=width, height=height, fps=self._fps, path=str(self.path),
             has_audio=bool(container.streams.audio),
@@ -76,6 +75,8 @@ class VideoFileSource(Source):
         pts = float(frame.time) if frame.time is not None else self._decoded / self._fps
         image = frame.to_ndarray(format="bgr24")
         self._decoded += 1
+        if self._emitted == 0:
+            self._t_start = time.monotonic()  # the clock starts with the first frame read
         if self.realtime:
             self._wait_until(self._emitted / self._fps)
         self._emitted += 1
