@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from livefake.errors import DeviceError, InputError, ModelError
 from livefake.exporters.fidelity import measure_fidelity
 from livefake.exporters.fp16 import check_fp16, convert_fp16
 from livefake.exporters.job import ExportJob, ExportReport, ExportRequest
 from livefake.exporters.onnx_export import ExportSource, check_fp32, export_onnx, prepare_export
 from livefake.exporters.quantize import quantize_int8
 from livefake.exporters.tensorrt import TENSORRT_MISSING, build_tensorrt, tensorrt_available
-
-from livefake.errors import DeviceError, InputError, ModelError
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions
 

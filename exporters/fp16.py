@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import onnx
-from livefake.exporters.fidelity import Fidelity
 
 from livefake.errors import ModelError
+from livefake.exporters.fidelity import Fidelity
 
 FP16_MIN_PSNR = 30.0  # dB against fp32 on held-out crops
 FLAT_FACE_RANGE = 0.02  # a face output spanning less than this is black or a flat grey
@@ -19,8 +19,9 @@ FLAT_FACE_RANGE = 0.02  # a face output spanning less than this is black or a fl
 
 def convert_fp16(fp32_path: str | Path, out: str | Path) -> Path:
     """Write an fp16 copy of a contract model; input and outputs stay float32, metadata is kept."""
-    from livefake.exporters.onnx_export import save_model
     from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    from livefake.exporters.onnx_export import save_model
 
     model = onnx.load(str(fp32_path))
     converted = convert_float_to_float16(model, keep_io_types=True, disable_shape_infer=False)

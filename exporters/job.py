@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from livefake.errors import InputError
 from livefake.exporters.calibration import CropSplit, faceset_crops, split_crops
 from livefake.exporters.onnx_export import ExportSource
 from livefake.exporters.quantize import Int8Settings
-
-from livefake.errors import InputError
 
 log = logging.getLogger("livefake.export")
 INT8_MIN_PSNR = 35.0  # dB against fp32 on held-out crops

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
-from livefake.models.registry import SwapAutoencoder
 from torch import nn
 
 from livefake.errors import ModelError
+from livefake.models.registry import SwapAutoencoder
 from livefake.runtime.contract import INPUT_NAME, MIN_OPSET, OUTPUT_FACE, OUTPUT_MASK, contract_metadata
 from livefake.runtime.session import ModelSession, SessionOptions
 

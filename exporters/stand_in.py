@@ -10,8 +10,9 @@ A trained model's activations differ: figures measured on stand-ins are a proxy.
 from __future__ import annotations
 
 import torch
-from livefake.models.registry import SwapAutoencoder
 from torch import nn
+
+from livefake.models.registry import SwapAutoencoder
 
 HEAD_NAMES = ("face", "mask")
 

@@ -29,6 +29,8 @@ import cv2
 import numpy as np
 import onnxruntime
 import torch
+
+from livefake.config import SwapConfig
 from livefake.exporters.calibration import CropSplit, faceset_crops, split_crops
 from livefake.exporters.fidelity import measure_fidelity
 from livefake.exporters.onnx_export import ExportSource, check_fp32, export_onnx, prepare_export, source_from_model
@@ -36,8 +38,6 @@ from livefake.exporters.quantize import Int8Settings, quantize_int8
 from livefake.exporters.stand_in import stand_in_weights
 from livefake.models.registry import build_model, default_config
 from livefake.models.synthetic_faceset import portrait_landmarks, write_synthetic_faceset
-
-from livefake.config import SwapConfig
 from livefake.pipeline.frame import Face, Frame
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions

@@ -11,6 +11,9 @@ import onnx
 import onnxruntime
 import pytest
 import torch
+from torch import nn
+
+from livefake.errors import DeviceError, InputError, ModelError
 from livefake.exporters.fidelity import Fidelity, measure_fidelity
 from livefake.exporters.formats import FORMATS, run_export
 from livefake.exporters.fp16 import check_fp16, convert_fp16
@@ -25,9 +28,6 @@ from livefake.exporters.onnx_export import (
 from livefake.exporters.stand_in import stand_in_weights
 from livefake.exporters.tensorrt import tensorrt_available
 from livefake.models.registry import ARCHITECTURES, architecture, build_model, default_config
-from torch import nn
-
-from livefake.errors import DeviceError, InputError, ModelError
 from livefake.runtime import SessionOptions, load_swap_model
 
 TINY = {"encoder_dims": 8, "inter_dims": 16, "decoder_dims": 8, "mask_dims": 8}

@@ -9,6 +9,8 @@ import numpy as np
 import onnx
 import pytest
 import torch
+
+from livefake.errors import InputError, ModelError
 from livefake.exporters.calibration import faceset_crops, split_crops
 from livefake.exporters.formats import run_export
 from livefake.exporters.job import ExportRequest
@@ -17,8 +19,6 @@ from livefake.exporters.quantize import Int8Settings, boundary_conv_names, depth
 from livefake.exporters.stand_in import stand_in_weights
 from livefake.models.registry import build_model, default_config
 from livefake.models.synthetic_faceset import write_synthetic_faceset
-
-from livefake.errors import InputError, ModelError
 from livefake.runtime import SessionOptions, load_swap_model
 
 RESOLUTION = 64
@@ -105,9 +105,8 @@ def test_held_out_crops_are_not_calibration_crops() -> None:
 def test_cli_exports_a_run_folder_calibrating_on_its_src_faceset(
     source: ExportSource, faceset: Path, tmp_path: Path
 ) -> None:
-    from livefake.models.checkpoint import TrainState, save_checkpoint
-
     from livefake.cli import main
+    from livefake.models.checkpoint import TrainState, save_checkpoint
 
     model = source.module.model  # type: ignore[attr-defined]
     optimizer = torch.optim.AdamW(model.parameters())

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import onnx
 import pytest
-from livefake.models.synthetic_faceset import portrait_landmarks
 from onnx import TensorProto, helper
 
 from livefake.config import SwapConfig
 from livefake.errors import InputError, ModelError
 from livefake.face.align import alignment_matrix, warp_to_crop
+from livefake.models.synthetic_faceset import portrait_landmarks
 from livefake.pipeline.frame import Face, Frame
 from livefake.runtime import SessionOptions, contract_metadata, load_swap_model
 from livefake.runtime.swap_model import SwapModel
