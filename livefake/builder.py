@@ -24,7 +24,7 @@ def build_stages(config: LiveConfig) -> list[Stage]:
     if config.swap.model is not None:
         from livefake.swap.model import ModelSwapStage
 
-        stages.append(ModelSwapStage(config.swap))
+        stages.append(ModelSwapStage(config.swap, max_faces=config.track.max_faces))
     elif config.swap.face is not None and config.swap.mode == "animate":
         from livefake.swap.animate import AnimateStage
 
