@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from livefake.models.registry import ModelConfig, SwapAutoencoder, build_model
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 from torch import nn
 
 from livefake.errors import ModelError
+from livefake.models.registry import ModelConfig, SwapAutoencoder, build_model
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 PREVIOUS_FILE = "checkpoint.previous.safetensors"

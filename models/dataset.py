@@ -12,6 +12,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from livefake.errors import InputError
+from livefake.face import mesh
+from livefake.face.masks import hull_mask, region_mask
+from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset
 from livefake.models.augment import (
     AugmentConfig,
     apply_affine,
@@ -20,11 +25,6 @@ from livefake.models.augment import (
     random_colour,
     random_grid_warp,
 )
-
-from livefake.errors import InputError
-from livefake.face import mesh
-from livefake.face.masks import hull_mask, region_mask
-from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset
 
 MIN_FACES = 10
 REGION_DILATION = 1 / 32  # eyes/mouth weight masks grow by this fraction of the side

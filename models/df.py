@@ -8,6 +8,8 @@ plus a narrower mask branch.
 from __future__ import annotations
 
 import torch
+from torch import nn
+
 from livefake.models.blocks import DenseBottleneck, Downscale, ResidualBlock, Upscale, init_weights
 from livefake.models.registry import (
     Architecture,
@@ -16,7 +18,6 @@ from livefake.models.registry import (
     check_identity,
     register_architecture,
 )
-from torch import nn
 
 
 class Encoder(nn.Module):

@@ -9,6 +9,7 @@ DeepFaceLab calls these ``inter_AB`` / ``inter_B`` (its "dst" is our src: the vi
 from __future__ import annotations
 
 import torch
+
 from livefake.models.blocks import init_weights
 from livefake.models.df import Decoder, Encoder, Inter
 from livefake.models.registry import (

@@ -10,6 +10,8 @@ Sized for <= 1.2 GFLOPs at 128 px (see perf/lite_latency.py).
 from __future__ import annotations
 
 import torch
+from torch import nn
+
 from livefake.models.blocks import (
     DenseBottleneck,
     SeparableConv,
@@ -25,7 +27,6 @@ from livefake.models.registry import (
     check_identity,
     register_architecture,
 )
-from torch import nn
 
 
 class LiteEncoder(nn.Module):

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from livefake.models.blocks import activation
 from torch import nn
+
+from livefake.models.blocks import activation
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from livefake.models.dataset import Batch, FaceSamples, plain_batch
 from livefake.models.losses import (
     LossWeights,

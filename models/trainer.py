@@ -19,6 +19,9 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
+from tqdm import tqdm
+
+from livefake.errors import DeviceError, InputError
 from livefake.models.augment import AugmentConfig
 from livefake.models.checkpoint import (
     LoadedCheckpoint,
@@ -34,9 +37,6 @@ from livefake.models.losses import LossWeights, PatchDiscriminator
 from livefake.models.preview import LossLog, plot_losses
 from livefake.models.registry import IDENTITIES, ModelConfig, SwapAutoencoder, build_model, default_config
 from livefake.models.step import TrainingStep, render_preview
-from tqdm import tqdm
-
-from livefake.errors import DeviceError, InputError
 
 logger = logging.getLogger(__name__)
 PLOTTED_LOSSES = ("src_recon", "dst_recon", "mask")

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 import torch
+
 from livefake.models import build_model, default_config
 from livefake.models.flops import count_macs
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from livefake.models.augment import AugmentConfig
 from livefake.models.checkpoint import load_model
 from livefake.models.dataset import load_face_samples, make_batch

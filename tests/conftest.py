@@ -13,8 +13,8 @@ from livefake.synthetic import ClipSpec, write_clip
 def face_models():  # type: ignore[no-untyped-def]
     """The face model files, or a skip when `livefake setup` has not been run."""
     try:
-        from livefake.face.assets import require_models
         from livefake.errors import ModelError
+        from livefake.face.assets import require_models
     except ImportError as error:
         pytest.skip(f"face tracking not available: {error}")
     try:

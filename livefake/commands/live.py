@@ -31,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     audio = parser.add_argument_group("audio")
     audio.add_argument("--audio-in", metavar="DEVICE", help="microphone to pass through, delayed with the video")
     audio.add_argument("--audio-out", metavar="DEVICE", help="where the delayed sound goes (a virtual cable)")
-    audio.add_argument("--audio-delay", type=float, metavar="MS", help="fixed audio delay instead of following the video")
+    audio.add_argument(
+        "--audio-delay", type=float, metavar="MS", help="fixed audio delay instead of following the video"
+    )
     add_source_arguments(parser)
     add_swap_arguments(parser)
 

@@ -31,5 +31,7 @@ def make_source(config: SourceConfig) -> Source:
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(path, fps, config.realtime, config.loop)
     if not path.exists():
-        raise InputError(f"source {spec} does not exist (give a camera index, /dev/videoN, 'demo', or a video, image or folder)")
+        raise InputError(
+            f"source {spec} does not exist (give a camera index, /dev/videoN, 'demo', or a video, image or folder)"
+        )
     return VideoFileSource(path, config.realtime, config.loop)

@@ -7,8 +7,8 @@ import importlib.util
 import numpy as np
 import onnx
 import pytest
-from livefake.exporters.tflite_to_onnx import convert_model, output_shapes, same_pads
 
+from livefake.exporters.tflite_to_onnx import convert_model, output_shapes, same_pads
 from livefake.face.assets import create_session, source_models
 
 REFERENCES = ("ai_edge_litert", "tflite_runtime")

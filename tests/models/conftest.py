@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from livefake.models.synthetic_faceset import write_synthetic_faceset
 
 TINY_WIDTHS = {"encoder_dims": 8, "inter_dims": 32, "decoder_dims": 8}

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from livefake.models import ARCHITECTURES, build_model, default_config
-from livefake.models.flops import count_macs
 
 from livefake.errors import InputError
+from livefake.models import ARCHITECTURES, build_model, default_config
+from livefake.models.flops import count_macs
 
 TINY = {"encoder_dims": 8, "inter_dims": 32, "decoder_dims": 8, "mask_dims": 4}
 

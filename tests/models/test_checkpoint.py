@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from livefake.errors import ModelError
 from livefake.models import build_model, default_config
 from livefake.models.checkpoint import (
     CHECKPOINT_FILE,
@@ -15,8 +17,6 @@ from livefake.models.checkpoint import (
     load_model,
     save_checkpoint,
 )
-
-from livefake.errors import ModelError
 
 TINY = {"encoder_dims": 8, "inter_dims": 32, "decoder_dims": 8}
 

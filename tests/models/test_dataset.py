@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from livefake.models.augment import AugmentConfig
-from livefake.models.dataset import MIN_FACES, load_face_samples, make_batch
 
 from livefake.errors import InputError
 from livefake.faceset import read_faceset, write_faceset
+from livefake.models.augment import AugmentConfig
+from livefake.models.dataset import MIN_FACES, load_face_samples, make_batch
 
 
 def test_too_few_faces_stops_with_a_clear_message(facesets: tuple[Path, Path], tmp_path: Path) -> None:

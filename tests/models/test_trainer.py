@@ -14,14 +14,14 @@ from pathlib import Path
 import cv2
 import pytest
 import torch
+
+from livefake.cli import main
+from livefake.errors import InputError, ModelError
 from livefake.models.checkpoint import CHECKPOINT_FILE, load_checkpoint, load_model
 from livefake.models.dataset import load_face_samples
 from livefake.models.evaluate import swap_distances
 from livefake.models.preview import LossLog
 from livefake.models.trainer import TrainArgs, Trainer, parse_duration
-
-from livefake.cli import main
-from livefake.errors import InputError, ModelError
 
 TINY = {"encoder_dims": 8, "inter_dims": 32, "decoder_dims": 8}
 
