@@ -172,10 +172,10 @@ def live_scenario(config: LiveConfig, seconds: float) -> tuple[dict[str, object]
     size = config.source.size or (1280, 720)
     clip = demo_clip(size, seconds=max(seconds, 2.0))
     unpaced_frames = min(int(seconds * 30), 150)
-    offline = VideoFileSource(clip, realtime=False)
-    sequential = run_sequential(offline, build_stages(config), [NullSink()], unpaced_frames)
-    offline = LimitedSource(VideoFileSource(clip, realtime=False), unpaced_frames)
-    max_fps = run_threaded(offline, build_stages(config), [NullSink()], DropPolicy.BLOCK).stats.report().fps
+    unpaced = VideoFileSource(clip, realtime=False)
+    sequential = run_sequential(unpaced, build_stages(config), [NullSink()], unpaced_frames)
+    limited = LimitedSource(VideoFileSource(clip, realtime=False), unpaced_frames)
+    max_fps = run_threaded(limited, build_stages(config), [NullSink()], DropPolicy.BLOCK).stats.report().fps
     live = VideoFileSource(clip, realtime=True)
     pipeline = run_threaded(live, build_stages(config), [NullSink()], DropPolicy.DROP_OLDEST)
     report = pipeline.stats.report()

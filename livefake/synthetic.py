@@ -94,7 +94,7 @@ def render_frames(spec: ClipSpec) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         image = frame.astype(np.float32)
         image *= np.float32(gain)
         if spec.noise > 0:
-            cv2.randn(noise, 0.0, spec.noise)
+            cv2.randn(noise, np.zeros(3), np.full(3, spec.noise))
             image += noise
         previous = transform
         np.clip(image, 0, 255, out=image)

@@ -78,10 +78,10 @@ def check_face_models() -> Check:
 
 
 def check_devices() -> list[Check]:
-    from livefake import devices
+    from livefake.devices import audio_status, virtual_camera_status
 
     checks = []
-    for name, probe in (("virtual camera", devices.virtual_camera_status), ("audio", devices.audio_status)):
+    for name, probe in (("virtual camera", virtual_camera_status), ("audio", audio_status)):
         status = probe()
         checks.append(Check(name, status.ok, status.summary, status.fix))
     return checks

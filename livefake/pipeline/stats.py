@@ -66,8 +66,8 @@ class PipelineStats:
         self._lock = threading.Lock()
         self._t_out: deque[int] = deque(maxlen=history)
         self._latency_ns: deque[int] = deque(maxlen=history)
-        self._process_ns = {name: deque(maxlen=history) for name in stage_names}
-        self._wait_ns = {name: deque(maxlen=history) for name in stage_names}
+        self._process_ns: dict[str, deque[int]] = {name: deque(maxlen=history) for name in stage_names}
+        self._wait_ns: dict[str, deque[int]] = {name: deque(maxlen=history) for name in stage_names}
         self._t_first_capture_ns: int | None = None
         self.frames_in = 0
         self.frames_out = 0

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import av
 import cv2
+import numpy as np
 
 from livefake.config import OutputConfig
 from livefake.errors import InputError
@@ -99,7 +100,7 @@ class FileSink(Sink):
             return
         self._last_pts = pts
         image = frame.image[: self._stream.height, : self._stream.width]
-        yuv = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)
+        yuv = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), dtype=np.uint8)
         video_frame = av.VideoFrame.from_numpy_buffer(yuv, format="yuv420p")
         video_frame.pts = pts
         self._container.mux(self._stream.encode(video_frame))

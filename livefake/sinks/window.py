@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import cv2
 
@@ -11,6 +12,9 @@ from livefake.config import OutputConfig
 from livefake.errors import DeviceError
 from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Sink, StreamInfo
+
+if TYPE_CHECKING:
+    import tkinter
 
 
 def display_available() -> bool:
@@ -28,9 +32,9 @@ class WindowSink(Sink):
         self.title = title
         self.max_width = max_width
         self.closed_by_user = False
-        self._root: object | None = None
-        self._label: object | None = None
-        self._photo: object | None = None
+        self._root: tkinter.Tk | None = None
+        self._label: tkinter.Label | None = None
+        self._photo: tkinter.PhotoImage | None = None
 
     @classmethod
     def from_spec(cls, spec: str, output: OutputConfig) -> WindowSink:
@@ -68,18 +72,19 @@ class WindowSink(Sink):
 
         if self.closed_by_user:
             return
-        if self._root is None:
+        if self._root is None or self._label is None:
             self._create()
+        assert self._root is not None and self._label is not None
         image = frame.image
         if image.shape[1] > self.max_width:
             scale = self.max_width / image.shape[1]
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         ok, ppm = cv2.imencode(".ppm", image)
         self._photo = tkinter.PhotoImage(data=ppm.tobytes(), format="PPM")
-        self._label.configure(image=self._photo)  # type: ignore[attr-defined]
-        self._root.update()  # type: ignore[attr-defined]
+        self._label.configure(image=self._photo)
+        self._root.update()
 
     def close(self) -> None:
         if self._root is not None:
-            self._root.destroy()  # type: ignore[attr-defined]
+            self._root.destroy()
             self._root = None
