@@ -175,3 +175,35 @@ def _write_beeps(container: object, stream: object, seconds: float) -> None:
 def read_transforms(path: str | Path) -> np.ndarray:
     meta = json.loads(Path(f"{path}.transforms.json").read_text())
     return np.array(meta["transforms"], dtype=np.float64)
+
+
+def clip_frames(photo: str, count: int, seed: int = 0, size: tuple[int, int] = (1280, 720)) -> list[np.ndarray]:
+    """The first ``count`` frames of a generated clip, in memory."""
+    spec = ClipSpec(photo=photo, size=size, seconds=count / 30.0, seed=seed)
+    return [image for image, _ in render_frames(spec)][:count]
+
+
+def h264_round_trip(frames: list[np.ndarray], bit_rate: int = 1_000_000) -> list[np.ndarray]:
+    """Encode ``frames`` as one H.264 video at ``bit_rate`` (libx264) and decode it again."""
+    import io
+
+    import av
+
+    buffer = io.BytesIO()
+    height, width = frames[0].shape[:2]
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.bit_rate = bit_rate
+        for image in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode())
+    buffer.seek(0)
+    with av.open(buffer) as container:
+        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+
+
+def jpeg_round_trip(image: np.ndarray, quality: int = 70) -> np.ndarray:
+    """Compress ``image`` as JPEG at ``quality`` and decode it again."""
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(encoded, cv2.IMREAD_COLOR)

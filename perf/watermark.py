@@ -17,7 +17,6 @@ Writes perf/results/watermark.json and perf/results/watermark.png (score histogr
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
@@ -25,7 +24,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 from tqdm import tqdm
@@ -33,38 +31,12 @@ from tqdm import tqdm
 from livefake.config import ProvenanceConfig
 from livefake.merge import watermark as wm
 from livefake.merge.provenance import ProvenanceStage
-from livefake.synthetic import ClipSpec, load_photo, render_frames
+from livefake.synthetic import clip_frames, h264_round_trip, jpeg_round_trip, load_photo
 
 RESULTS = Path(__file__).parent / "results"
 SIZE = (1280, 720)
 PAYLOAD = wm.make_payload("perf/watermark.py model")
 Frames = list[np.ndarray]
-
-
-def clip_frames(photo: str, count: int, seed: int, size: tuple[int, int] = SIZE) -> Frames:
-    spec = ClipSpec(photo=photo, size=size, seconds=count / 30.0, seed=seed)
-    return [image for image, _ in render_frames(spec)][:count]
-
-
-def h264(frames: Frames, bit_rate: int = 1_000_000) -> Frames:
-    """Encode as one H.264 video with libx264 at ``bit_rate`` and decode it again."""
-    buffer = io.BytesIO()
-    height, width = frames[0].shape[:2]
-    with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.bit_rate = bit_rate
-        for image in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        container.mux(stream.encode())
-    buffer.seek(0)
-    with av.open(buffer) as container:
-        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
-
-
-def jpeg(image: np.ndarray, quality: int = 70) -> np.ndarray:
-    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(encoded, cv2.IMREAD_COLOR)
 
 
 def half(image: np.ndarray) -> np.ndarray:
@@ -73,14 +45,14 @@ def half(image: np.ndarray) -> np.ndarray:
 
 def attacks(clips: list[Frames]) -> dict[str, Frames]:
     """Every attacked version of the marked clips (H.264 runs per clip, as a video)."""
-    encoded = [image for clip in clips for image in h264(clip)]
+    encoded = [image for clip in clips for image in h264_round_trip(clip)]
     flat = [image for clip in clips for image in clip]
     return {
         "clean": flat,
         "h264_1mbps": encoded,
         "downscale_50": [half(image) for image in flat],
-        "jpeg_70": [jpeg(image) for image in flat],
-        "h264+downscale+jpeg": [jpeg(half(image)) for image in encoded],
+        "jpeg_70": [jpeg_round_trip(image) for image in flat],
+        "h264+downscale+jpeg": [jpeg_round_trip(half(image)) for image in encoded],
     }
 
 
@@ -200,10 +172,10 @@ def unmarked_frames(count: int) -> dict[str, Frames]:
         photo = load_photo(name)
         for scale in (0.5, 0.75, 1.0, 1.5, 2.0):
             resized = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            photos += [resized] + [jpeg(resized, quality) for quality in (50, 70)]
+            photos += [resized] + [jpeg_round_trip(resized, quality) for quality in (50, 70)]
     return {
         "clips_raw": [image for clip in clips for image in clip],
-        "clips_h264": [image for clip in clips for image in h264(clip)],
+        "clips_h264": [image for clip in clips for image in h264_round_trip(clip)],
         "photos": photos,
     }
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from doubles import RecordingSink
 
 from livefake.audio.sync import AudioSync
 from livefake.config import AudioConfig
 from livefake.pipeline import pipeline as pipeline_module
-from livefake.pipeline.frame import Frame
-from livefake.pipeline.stage import Captured, Sink, Source, StreamInfo
+from livefake.pipeline.stage import Captured, Source, StreamInfo
 
 BLOCK = 480
 
@@ -113,20 +113,9 @@ class CountingSource(Source):
         return Captured(np.full((48, 64, 3), self.sent % 256, dtype=np.uint8))
 
 
-class ListSink(Sink):
-    def __init__(self) -> None:
-        self.indices: list[int] = []
-
-    def open(self, info: StreamInfo) -> None:
-        pass
-
-    def write(self, frame: Frame) -> None:
-        self.indices.append(frame.index)
-
-
 def run_video_with(audio: AudioSync, during: Any = None, frames: int = 40) -> list[int]:
     """Run a small paced pipeline while the audio path starts (and ``during`` acts); return frames out."""
-    sink = ListSink()
+    sink = RecordingSink()
     pipe = pipeline_module.Pipeline(CountingSource(frames), [], [sink])
     pipe.start()
     audio.start()

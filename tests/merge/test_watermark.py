@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import time
 
-import av
 import cv2
 import numpy as np
 import pytest
 
 from livefake.errors import InputError
 from livefake.merge import watermark as wm
-from livefake.synthetic import ClipSpec, load_photo, render_frames
+from livefake.synthetic import clip_frames, h264_round_trip, jpeg_round_trip, load_photo
 
 PAYLOAD = wm.make_payload("tests model")
-
-
-def clip(photo: str, count: int, seed: int, size: tuple[int, int] = (1280, 720)) -> list[np.ndarray]:
-    spec = ClipSpec(photo=photo, size=size, seconds=count / 30.0, seed=seed)
-    return [image for image, _ in render_frames(spec)][:count]
-
-
-def h264(frames: list[np.ndarray], bit_rate: int = 1_000_000) -> list[np.ndarray]:
-    buffer = io.BytesIO()
-    height, width = frames[0].shape[:2]
-    with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.bit_rate = bit_rate
-        for image in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
-        container.mux(stream.encode())
-    buffer.seek(0)
-    with av.open(buffer) as container:
-        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
-
-
-def jpeg(image: np.ndarray, quality: int = 70) -> np.ndarray:
-    return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
 
 
 def half(image: np.ndarray) -> np.ndarray:
@@ -54,8 +28,8 @@ def marked_clips() -> list[list[np.ndarray]]:
     """30 frames of each portrait at 720p, marked."""
     watermarker = wm.Watermarker(PAYLOAD)
     return [
-        [watermarker.embed(f) for f in clip("hopper", 30, 0)],
-        [watermarker.embed(f) for f in clip("collins", 30, 3)],
+        [watermarker.embed(f) for f in clip_frames("hopper", 30, 0)],
+        [watermarker.embed(f) for f in clip_frames("collins", 30, 3)],
     ]
 
 
@@ -86,7 +60,7 @@ def test_clean_round_trip_reads_the_payload() -> None:
 
 
 def test_marked_frames_keep_40_db_psnr() -> None:
-    frames = clip("hopper", 3, 5) + clip("collins", 3, 6)
+    frames = clip_frames("hopper", 3, 5) + clip_frames("collins", 3, 6)
     watermarker = wm.Watermarker(PAYLOAD)
     assert min(psnr(image, watermarker.embed(image)) for image in frames) >= 40.0
 
@@ -94,7 +68,7 @@ def test_marked_frames_keep_40_db_psnr() -> None:
 def test_inplace_equals_copy_and_follows_frame_size() -> None:
     watermarker = wm.Watermarker(PAYLOAD)
     for size in ((1280, 720), (640, 480), (1280, 720)):
-        image = clip("hopper", 1, 0, size)[0]
+        image = clip_frames("hopper", 1, 0, size)[0]
         copy = watermarker.embed(image)
         watermarker.embed_inplace(image)
         np.testing.assert_array_equal(image, copy)
@@ -102,7 +76,7 @@ def test_inplace_equals_copy_and_follows_frame_size() -> None:
 
 
 def test_embedding_costs_under_3_ms_at_720p() -> None:
-    image = clip("hopper", 1, 0)[0]
+    image = clip_frames("hopper", 1, 0)[0]
     watermarker = wm.Watermarker(PAYLOAD)
     watermarker.embed_inplace(image)
     times = []
@@ -114,7 +88,7 @@ def test_embedding_costs_under_3_ms_at_720p() -> None:
 
 
 def test_survives_h264_at_1_mbps(marked_clips: list[list[np.ndarray]]) -> None:
-    assert_marked([image for frames in marked_clips for image in h264(frames)])
+    assert_marked([image for frames in marked_clips for image in h264_round_trip(frames)])
 
 
 def test_survives_downscaling_by_half(marked_clips: list[list[np.ndarray]]) -> None:
@@ -122,22 +96,22 @@ def test_survives_downscaling_by_half(marked_clips: list[list[np.ndarray]]) -> N
 
 
 def test_survives_jpeg_quality_70(marked_clips: list[list[np.ndarray]]) -> None:
-    assert_marked([jpeg(image) for frames in marked_clips for image in frames])
+    assert_marked([jpeg_round_trip(image) for frames in marked_clips for image in frames])
 
 
 def test_no_false_detections_on_200_unmarked_frames() -> None:
-    frames = clip("hopper", 80, 21) + clip("collins", 90, 22, (640, 480))
-    frames += h264(clip("collins", 30, 23, (640, 360)))
+    frames = clip_frames("hopper", 80, 21) + clip_frames("collins", 90, 22, (640, 480))
+    frames += h264_round_trip(clip_frames("collins", 30, 23, (640, 360)))
     for name in ("hopper", "collins"):
         photo = load_photo(name)
-        frames += [photo, half(photo), jpeg(photo, 50), cv2.resize(photo, None, fx=1.7, fy=1.7)]
+        frames += [photo, half(photo), jpeg_round_trip(photo, 50), cv2.resize(photo, None, fx=1.7, fy=1.7)]
     assert len(frames) >= 200
     false = [i for i, image in enumerate(frames) if wm.detect(image).found]
     assert false == []
 
 
 def test_detect_reads_grey_and_bgra_images() -> None:
-    marked = wm.embed(clip("collins", 1, 2)[0], PAYLOAD)
+    marked = wm.embed(clip_frames("collins", 1, 2)[0], PAYLOAD)
     assert wm.detect(cv2.cvtColor(marked, cv2.COLOR_BGR2GRAY)).payload == PAYLOAD
     assert wm.detect(cv2.cvtColor(marked, cv2.COLOR_BGR2BGRA)).payload == PAYLOAD
 
@@ -155,13 +129,13 @@ def test_rejects_bad_inputs_with_a_clear_error() -> None:
 def test_full_robustness_on_1000_frames_and_no_false_detection_on_1000() -> None:
     watermarker = wm.Watermarker(PAYLOAD)
     clips = [
-        [watermarker.embed(f) for f in clip("hopper", 500, 0)],
-        [watermarker.embed(f) for f in clip("collins", 500, 3)],
+        [watermarker.embed(f) for f in clip_frames("hopper", 500, 0)],
+        [watermarker.embed(f) for f in clip_frames("collins", 500, 3)],
     ]
     flat = [image for frames in clips for image in frames]
-    assert_marked([image for frames in clips for image in h264(frames)])
+    assert_marked([image for frames in clips for image in h264_round_trip(frames)])
     assert_marked([half(image) for image in flat])
-    assert_marked([jpeg(image) for image in flat])
-    unmarked = clip("hopper", 500, 31) + clip("collins", 500, 32)
-    false = sum(wm.detect(image).found for image in unmarked + h264(unmarked[:250]))
+    assert_marked([jpeg_round_trip(image) for image in flat])
+    unmarked = clip_frames("hopper", 500, 31) + clip_frames("collins", 500, 32)
+    false = sum(wm.detect(image).found for image in unmarked + h264_round_trip(unmarked[:250]))
     assert false <= 1

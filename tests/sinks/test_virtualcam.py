@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 import pyvirtualcam
+from doubles import RecordingSink
 from pyvirtualcam.util import decode_fourcc
 
 from livefake.config import OutputConfig
@@ -91,17 +92,6 @@ class NumberedSource(Source):
         image[:, :, 2] = 255 - self.sent
         self.sent += 1
         return Captured(image)
-
-
-class ListSink(Sink):
-    def __init__(self) -> None:
-        self.indices: list[int] = []
-
-    def open(self, info: StreamInfo) -> None:
-        pass
-
-    def write(self, frame: Frame) -> None:
-        self.indices.append(frame.index)
 
 
 def run(source: Source, sinks: list[Sink]) -> None:
@@ -187,7 +177,7 @@ def test_no_device_alone_is_an_error_with_the_fix() -> None:
 def test_no_device_beside_another_sink_warns_and_the_pipeline_runs(caplog: pytest.LogCaptureFixture) -> None:
     output = OutputConfig(sinks=("vcam", "null"), vcam_backend=no_device_backend())
     vcam = VirtualCameraSink.from_spec("vcam", output)
-    other = ListSink()
+    other = RecordingSink()
     with caplog.at_level(logging.WARNING):
         run(NumberedSource(30), [vcam, other])
     assert other.indices == list(range(30))
