@@ -21,18 +21,8 @@ def build_stages(config: LiveConfig) -> list[Stage]:
         from livefake.face.track import TrackStage
 
         stages.append(TrackStage(config.track))
-    if config.swap.model is not None:
-        from livefake.swap.model import ModelSwapStage
-
-        stages.append(ModelSwapStage(config.swap, max_faces=config.track.max_faces))
-    elif config.swap.face is not None and config.swap.mode == "animate":
-        from livefake.swap.animate import AnimateStage
-
-        stages.append(AnimateStage(config.swap, config.track))
-    elif config.swap.face is not None:
-        from livefake.swap.photo import PhotoSwapStage
-
-        stages.append(PhotoSwapStage(config.swap, config.track))
+    if config.swap.model is not None or config.swap.face is not None:
+        stages.append(build_swap_stage(config))
     if config.swapping and config.swap.mode == "swap":
         from livefake.merge.stage import MergeStage
 
@@ -46,6 +36,29 @@ def build_stages(config: LiveConfig) -> list[Stage]:
 
         stages.append(ProvenanceStage(config.provenance, source_id=swap_source_id(config)))
     return stages
+
+
+def build_swap_stage(config: LiveConfig) -> Stage:
+    """The swap stage, with its model or target photo loaded now, on the caller's thread, so a
+    broken model or an unusable photo is refused before anything starts."""
+    if config.swap.model is not None:
+        from livefake.runtime.session import SessionOptions
+        from livefake.runtime.swap_model import load_swap_model
+        from livefake.swap.model import ModelSwapStage
+
+        options = SessionOptions(provider=config.swap.provider, threads=config.swap.threads)
+        model = load_swap_model(config.swap.model, options, dfm_face_type=config.swap.dfm_face_type)
+        return ModelSwapStage(config.swap, model=model, max_faces=config.track.max_faces)
+    from livefake.swap.photo import load_target_face
+
+    target = load_target_face(config.swap.face, config.track.models_dir)
+    if config.swap.mode == "animate":
+        from livefake.swap.animate import AnimateStage
+
+        return AnimateStage(config.swap, config.track, target=target)
+    from livefake.swap.photo import PhotoSwapStage
+
+    return PhotoSwapStage(config.swap, config.track, target=target)
 
 
 def swap_source_id(config: LiveConfig) -> str:

@@ -199,11 +199,14 @@ def h264_round_trip(frames: list[np.ndarray], bit_rate: int = 1_000_000) -> list
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
         container.mux(stream.encode())
     buffer.seek(0)
-    with av.open(buffer) as container:
-        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+    with av.open(buffer, "r") as source:
+        return [frame.to_ndarray(format="bgr24") for frame in source.decode(video=0)]
 
 
 def jpeg_round_trip(image: np.ndarray, quality: int = 70) -> np.ndarray:
     """Compress ``image`` as JPEG at ``quality`` and decode it again."""
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else None
+    if decoded is None:
+        raise ValueError("JPEG round trip failed")
+    return np.asarray(decoded)
