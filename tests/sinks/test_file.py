@@ -63,3 +63,13 @@ def test_single_image_conversion(tmp_path: Path) -> None:
     import cv2
 
     assert cv2.imread(str(out)).shape == (30, 40, 3)
+
+
+def test_a_looped_source_is_recorded_without_losing_frames(tmp_path: Path, clip_small: Path) -> None:
+    from livefake.benchmark import LimitedSource
+
+    out = tmp_path / "looped.mp4"
+    source = LimitedSource(VideoFileSource(clip_small, realtime=False, loop=True), 150)
+    Pipeline(source, [], [FileSink(out)], DropPolicy.BLOCK, 4).run()
+    with av.open(str(out)) as video:
+        assert video.streams.video[0].frames == 150
