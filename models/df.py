@@ -13,9 +13,8 @@ from torch import nn
 from livefake.models.blocks import DenseBottleneck, Downscale, ResidualBlock, Upscale, init_weights
 from livefake.models.registry import (
     Architecture,
+    DecoderPerIdentity,
     ModelConfig,
-    SwapAutoencoder,
-    check_identity,
     register_architecture,
 )
 
@@ -66,7 +65,7 @@ class Decoder(nn.Module):
         return torch.sigmoid(self.face(code)), torch.sigmoid(self.mask(code))
 
 
-class DFModel(SwapAutoencoder):
+class DFModel(DecoderPerIdentity):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
@@ -77,11 +76,6 @@ class DFModel(SwapAutoencoder):
             {identity: Decoder(config.inter_dims, config.decoder_dims, config.mask_dims) for identity in ("src", "dst")}
         )
         init_weights(self)
-
-    def forward(self, x: torch.Tensor, identity: str) -> tuple[torch.Tensor, torch.Tensor]:
-        check_identity(identity)
-        face, mask = self.decoders[identity](self.inter(self.encoder(x)))
-        return face, mask
 
 
 register_architecture(

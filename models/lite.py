@@ -22,9 +22,8 @@ from livefake.models.blocks import (
 )
 from livefake.models.registry import (
     Architecture,
+    DecoderPerIdentity,
     ModelConfig,
-    SwapAutoencoder,
-    check_identity,
     register_architecture,
 )
 
@@ -66,7 +65,7 @@ class LiteDecoder(nn.Module):
         return torch.sigmoid(self.face(features)), torch.sigmoid(self.mask(features))
 
 
-class LiteModel(SwapAutoencoder):
+class LiteModel(DecoderPerIdentity):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
@@ -78,11 +77,6 @@ class LiteModel(SwapAutoencoder):
             {identity: LiteDecoder(encoder_channels, config.decoder_dims) for identity in ("src", "dst")}
         )
         init_weights(self)
-
-    def forward(self, x: torch.Tensor, identity: str) -> tuple[torch.Tensor, torch.Tensor]:
-        check_identity(identity)
-        face, mask = self.decoders[identity](self.inter(self.encoder(x)))
-        return face, mask
 
 
 register_architecture(

@@ -65,6 +65,22 @@ class SwapAutoencoder(nn.Module):
         return SwapModule(self, identity)
 
 
+class DecoderPerIdentity(SwapAutoencoder):
+    """The DF layout: a shared encoder and inter, one decoder per identity.
+
+    Subclasses build ``encoder``, ``inter`` and ``decoders`` (keyed by identity).
+    """
+
+    encoder: nn.Module
+    inter: nn.Module
+    decoders: nn.ModuleDict
+
+    def forward(self, x: torch.Tensor, identity: str) -> tuple[torch.Tensor, torch.Tensor]:
+        check_identity(identity)
+        face, mask = self.decoders[identity](self.inter(self.encoder(x)))
+        return face, mask
+
+
 class SwapModule(nn.Module):
     """Wraps a SwapAutoencoder to a single-input graph for export (shares its parameters)."""
 
