@@ -36,7 +36,7 @@ class TrackConfig:
     min_score: float = 0.5
     smoothing: bool = True
     min_cutoff: float = 0.3  # One-Euro filter cutoff at rest, Hz: lower = less jitter at rest
-    beta: float = 25.0  # One-Euro filter, Hz per (inter-ocular distance/s): higher = less lag in motion
+    beta: float = 18.0  # One-Euro filter, Hz per (inter-ocular distance/s): higher = less lag in motion
     show_landmarks: bool = False
     iris: bool = False  # refine 5 iris points per eye (two more model runs, ~2 ms a face)
     pose: bool = True  # head pose (yaw, pitch, roll) per face
