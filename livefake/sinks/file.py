@@ -58,7 +58,6 @@ class FileSink(Sink):
         self._audio: AudioCopier | None = None
         self._fps = 30.0
         self._last_pts = -1
-        self._pts_offset = 0  # added when the source's clock restarts (a looped file)
         self._t0_ns: int | None = None
 
     @classmethod
@@ -109,17 +108,12 @@ class FileSink(Sink):
             self._audio.copy_until(pts / self._fps)
 
     def _pts(self, frame: Frame) -> int:
-        """Frames keep their source time (camera frames: time since the first capture); when a
-        looped source starts over, its time is carried on after the last frame written."""
+        """Frames keep their source time; camera frames are timed from the first capture."""
         if frame.pts is not None:
-            pts = round(frame.pts * self._fps)
-        else:
-            if self._t0_ns is None:
-                self._t0_ns = frame.t_capture_ns
-            pts = round((frame.t_capture_ns - self._t0_ns) / 1e9 * self._fps)
-        if pts + self._pts_offset <= self._last_pts and frame.pts is not None and frame.pts < 0.5:
-            self._pts_offset = self._last_pts + 1 - pts
-        return pts + self._pts_offset
+            return round(frame.pts * self._fps)
+        if self._t0_ns is None:
+            self._t0_ns = frame.t_capture_ns
+        return round((frame.t_capture_ns - self._t0_ns) / 1e9 * self._fps)
 
     def _write_image(self, frame: Frame) -> None:
         assert self._partial is not None

@@ -41,6 +41,8 @@ class VideoFileSource(Source):
         self._decoded = 0
         self._t_start = 0.0
         self._emitted = 0  # frames returned over all loops: the pacing clock
+        self._loop_offset = 0.0  # seconds of media played in earlier loops: pts never go back
+        self._last_pts = 0.0
 
     def open(self) -> StreamInfo:
         container = open_container(self.path)
@@ -72,7 +74,8 @@ class VideoFileSource(Source):
         frame = self._next_frame()
         if frame is None:
             return None
-        pts = float(frame.time) if frame.time is not None else self._decoded / self._fps
+        media_time = float(frame.time) if frame.time is not None else self._decoded / self._fps
+        pts = self._last_pts = self._loop_offset + media_time
         image = frame.to_ndarray(format="bgr24")
         self._decoded += 1
         if self._emitted == 0:
@@ -113,6 +116,7 @@ class VideoFileSource(Source):
     def _restart(self) -> av.VideoFrame | None:
         assert self._container is not None
         self._decoded = 0
+        self._loop_offset = self._last_pts + 1.0 / self._fps
         self._container.seek(0)
         self._frames = self._container.decode(self._container.streams.video[0])
         try:

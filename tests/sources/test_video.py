@@ -66,3 +66,13 @@ def test_truncated_file_is_reported(tmp_path: Path, clip_small: Path) -> None:
     source.open()
     with pytest.raises(InputError, match="truncated"):
         drain(source)
+
+
+def test_looped_presentation_times_keep_increasing(clip_small: Path) -> None:
+    source = VideoFileSource(clip_small, realtime=False, loop=True)
+    source.open()
+    times = [captured.pts for captured in (source.read() for _ in range(150)) if captured is not None]
+    assert len(times) == 150
+    assert all(later > earlier for earlier, later in zip(times, times[1:], strict=False))
+    assert abs(times[60] - 2.0) < 1e-6  # frame 60 is the first of the second loop of a 2 s clip
+    source.close()
