@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
@@ -101,7 +102,7 @@ class PipelineStats:
         with self._lock:
             if not self._latency_ns:
                 return None
-            recent = list(self._latency_ns)[-frames:]
+            recent = list(itertools.islice(reversed(self._latency_ns), frames))  # not the whole history
         return float(np.median(recent)) / 1e6
 
     def latency_series(self) -> tuple[np.ndarray, np.ndarray]:
