@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from livefake.errors import InputError
@@ -108,11 +107,9 @@ def write_faceset(folder: str | Path, faceset: Faceset) -> None:
 
 def read_face_image(folder: str | Path, face: FacesetFace) -> np.ndarray:
     """The crop of ``face`` as uint8 BGR; InputError naming the file when unreadable."""
-    path = Path(folder) / face.file
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(f"cannot read face crop {path}: missing or not an image")
-    return image
+    from livefake.sources.image import read_image
+
+    return read_image(Path(folder) / face.file)
 
 
 def _faceset_from_dict(data: dict[str, Any]) -> Faceset:

@@ -28,13 +28,9 @@ def bundled_photo(name: str = "hopper") -> Path:
 
 
 def load_photo(photo: str) -> np.ndarray:
-    path = bundled_photo(photo) if photo in PHOTOS else Path(photo)
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        from livefake.errors import InputError
+    from livefake.sources.image import read_image
 
-        raise InputError(f"cannot read image {path}: not found or not an image")
-    return image
+    return read_image(bundled_photo(photo) if photo in PHOTOS else Path(photo))
 
 
 @dataclass(frozen=True)

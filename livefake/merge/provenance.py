@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -29,6 +28,7 @@ from livefake.merge.watermark import (
 )
 from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Stage
+from livefake.sources.image import read_image
 from livefake.sources.video import open_container
 
 
@@ -105,10 +105,7 @@ def verify_file(path: str | Path, progress: bool = False) -> VerifyReport:
         raise InputError(f"file {path} does not exist")
     detector = WatermarkDetector()
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise InputError(f"cannot read image {path}: damaged or not an image")
-        return summarise(str(path), "image", [detector.detect(image)])
+        return summarise(str(path), "image", [detector.detect(read_image(path))])
     detections = [detector.detect(image) for image in _video_images(path, progress)]
     if not detections:
         raise InputError(f"{path} has no decodable video frames")
