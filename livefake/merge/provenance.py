@@ -28,7 +28,7 @@ from livefake.merge.watermark import (
 )
 from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Stage
-from livefake.sources.image import read_image
+from livefake.sources.image import IMAGE_SUFFIXES, read_image
 from livefake.sources.video import open_container
 
 
@@ -54,14 +54,13 @@ class ProvenanceStage(Stage):
     def mark(self, image: np.ndarray) -> np.ndarray:
         """Label and watermark ``image``; in place when it is a writable contiguous buffer."""
         if not (image.flags.writeable and image.flags.c_contiguous and image.dtype == np.uint8):
-            image = np.ascontiguousarray(image, dtype=np.uint8).copy()
+            image = np.array(image, dtype=np.uint8, order="C")  # one copy we may write
         if self._label is not None:
             self._label.draw_inplace(image)
         self._watermarker.embed_inplace(image)
         return image
 
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 MIN_MARKED_SHARE = 0.25  # a video counts as marked when at least this share of its frames is
 
 

@@ -21,8 +21,9 @@ from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Sink, StreamInfo
 from livefake.sinks.audio_copy import AudioCopier
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".ts")
+# what this sink writes (reading accepts more: see livefake.sources.image)
+WRITTEN_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+WRITTEN_VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".ts")
 
 
 def check_writable(path: Path) -> None:
@@ -66,14 +67,14 @@ class FileSink(Sink):
 
     @property
     def is_image(self) -> bool:
-        return self.path.suffix.lower() in IMAGE_SUFFIXES
+        return self.path.suffix.lower() in WRITTEN_IMAGE_SUFFIXES
 
     def open(self, info: StreamInfo) -> None:
         suffix = self.path.suffix.lower()
-        if suffix not in IMAGE_SUFFIXES + VIDEO_SUFFIXES:
+        if suffix not in WRITTEN_IMAGE_SUFFIXES + WRITTEN_VIDEO_SUFFIXES:
             raise InputError(
                 f"cannot write {self.path}: unknown file type '{suffix}'; use one of "
-                f"{', '.join(VIDEO_SUFFIXES + IMAGE_SUFFIXES)}"
+                f"{', '.join(WRITTEN_VIDEO_SUFFIXES + WRITTEN_IMAGE_SUFFIXES)}"
             )
         check_writable(self.path)
         self._partial = partial_path(self.path)
