@@ -112,8 +112,18 @@ def collective(world: World, operation: object, *args: object) -> None:
     """Run a collective; PeerLost when another rank is gone."""
     try:
         operation(*args)  # type: ignore[operator]
-    except dist.DistError as error:
-        raise PeerLost(lost_peer_message(world, error)) from error
+    except RuntimeError as error:  # gloo raises plain RuntimeErrors for a lost connection
+        if is_backend_failure(error):
+            raise PeerLost(lost_peer_message(world, error)) from error
+        raise
+
+
+def is_backend_failure(error: BaseException) -> bool:
+    """Whether an error raised inside DDP or a collective comes from the process group's transport."""
+    if isinstance(error, dist.DistError):
+        return True
+    text = str(error)
+    return any(mark in text for mark in ("gloo", "NCCL", "Connection reset", "Connection closed", "c10d"))
 
 
 def lost_peer_message(world: World, error: BaseException) -> str:

@@ -9,13 +9,14 @@ through ``torch.compile``.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from livefake.models.dataset import FaceSamples, plain_batch
-from livefake.models.distributed import PeerLost, World, average_gradients, lost_peer_message
+from livefake.models.distributed import PeerLost, World, average_gradients, is_backend_failure, lost_peer_message
 from livefake.models.losses import (
     LossWeights,
     discriminator_loss,
@@ -74,6 +75,10 @@ class TrainingStep:
         if self.world.distributed:
             from torch.nn.parallel import DistributedDataParallel
 
+            # depthwise kernels (C x 1 x k x k) get gradients whose size-1 dimension has another stride:
+            # the same memory order, so DDP's "may impair performance" warning says nothing here
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+
             device_ids = [self.device.index] if self.device.type == "cuda" else None
             pair = DistributedDataParallel(pair, device_ids=device_ids)
         if compile_model:
@@ -83,8 +88,10 @@ class TrainingStep:
     def __call__(self, src: Tensors, dst: Tensors, adversarial: bool) -> dict[str, float]:
         try:
             return self._update(src, dst, adversarial)
-        except torch.distributed.DistError as error:
-            raise PeerLost(lost_peer_message(self.world, error)) from error
+        except RuntimeError as error:  # DDP's gradient all-reduce raises plain RuntimeErrors from its backend
+            if self.world.distributed and is_backend_failure(error):
+                raise PeerLost(lost_peer_message(self.world, error)) from error
+            raise
 
     def _update(self, src: Tensors, dst: Tensors, adversarial: bool) -> dict[str, float]:
         self.model.train()

@@ -21,8 +21,6 @@ def facesets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return src, dst
 
 
-
-
 @pytest.fixture(scope="session")
 def faceset_128(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 'whole' 128 px crops of Hopper (a faceset extracted larger than the model)."""

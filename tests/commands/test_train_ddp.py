@@ -1,0 +1,50 @@
+"""`livefake train --nproc 2` (DDP, gloo on the CPU) through the real CLI: a rank killed, the run resumed."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+from train_helpers import logged_losses, logged_steps, train_command, wait_for_steps, write_facesets
+
+from livefake.models.checkpoint import load_checkpoint
+
+DDP = ["--nproc", "2", "--workers", "0", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def facesets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return write_facesets(tmp_path_factory.mktemp("train-ddp"))
+
+
+def _rank_pid(launcher: int, rank: int) -> int:
+    for child in Path(f"/proc/{launcher}/task/{launcher}/children").read_text().split():
+        environment = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        if f"RANK={rank}".encode() in environment:
+            return int(child)
+    raise AssertionError(f"no rank {rank} under launcher {launcher}")
+
+
+def test_a_killed_rank_stops_all_and_the_run_resumes_exactly(facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        train_command(*facesets, out, *DDP, "--max-steps", "100000", "--save-every", "4"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for_steps(process, out, 5)
+    subprocess.run(["kill", "-KILL", str(_rank_pid(process.pid, 1))], check=True)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGKILL, stderr
+    errors = [line for line in stderr.splitlines() if "error" in line or "Traceback" in line]
+    assert errors == ["livefake: error: rank 1 of 2 was killed by SIGKILL; stopped every rank"], stderr
+    uninterrupted = logged_losses(out)  # what the run logged before the kill, past its last checkpoint too
+    saved = load_checkpoint(out).step
+    assert saved == 4 and max(uninterrupted) > saved
+    resumed = subprocess.run(train_command(*facesets, out, *DDP, "--max-steps", "8"), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert logged_steps(out) == list(range(1, 9))
+    again = logged_losses(out)
+    for step in range(saved + 1, max(uninterrupted) + 1):  # steps trained twice: before the kill and after resuming
+        assert again[step] == pytest.approx(uninterrupted[step], rel=1e-6), (step, uninterrupted, again)
