@@ -71,11 +71,6 @@ def start_process_group(world: World, device: torch.device) -> None:
         raise PeerLost(f"rank {world.rank} could not join the other {world.size - 1} ranks ({error})") from error
 
 
-def stop_process_group() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
-
-
 def agree(
     world: World, losses: dict[str, float], signalled: bool, timed_out: bool, device: torch.device
 ) -> tuple[dict[str, float], bool, bool]:

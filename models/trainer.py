@@ -34,7 +34,7 @@ from livefake.models.checkpoint import (
     save_checkpoint,
 )
 from livefake.models.dataset import FaceSamples, check_same_face_type, load_face_samples
-from livefake.models.distributed import agree, start_process_group, stop_process_group, world_from_environment
+from livefake.models.distributed import agree, start_process_group, world_from_environment
 from livefake.models.loader import BatchPlan, TimedBatches
 from livefake.models.losses import LossWeights, PatchDiscriminator
 from livefake.models.preview import LossLog, plot_losses, write_text_atomically
@@ -144,10 +144,7 @@ class Trainer:
             with writing(self.run_dir, "run.json"):
                 self.run_dir.mkdir(parents=True, exist_ok=True)
                 self._write_run_description()
-        try:
-            return self._train()
-        finally:
-            stop_process_group()
+        return self._train()
 
     def _train(self) -> TrainResult:
         started = time.monotonic()

@@ -6,9 +6,10 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from typing import TYPE_CHECKING
 
-from livefake.errors import InputError
+from livefake.errors import InputError, LivefakeError
 
 if TYPE_CHECKING:
     from livefake.models.trainer import TrainArgs
@@ -76,6 +77,18 @@ def run(args: argparse.Namespace) -> int:
         from livefake.models.launcher import launch
 
         return launch(child_command(args), args.nproc)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # one of several ranks: leave without running destructors, as a gloo process group can
+        # deadlock tearing down its threads; rank 0 has fsync'ed everything it wrote
+        code = _report_errors(args)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return train(args)
+
+
+def train(args: argparse.Namespace) -> int:
     from livefake.models.distributed import PeerLost, launched_by_livefake
     from livefake.models.signals import TrainingStopped
     from livefake.models.trainer import Trainer
@@ -96,6 +109,22 @@ def run(args: argparse.Namespace) -> int:
             result.step, result.stopped_by, result.steps_per_second, 100 * result.data_wait_share, result.checkpoint,
         )  # fmt: skip
     return 0
+
+
+def _report_errors(args: argparse.Namespace) -> int:
+    """``train`` with errors reported as the CLI's edge would (this rank exits without returning there)."""
+    try:
+        return train(args)
+    except LivefakeError as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"livefake: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        traceback.print_exc()
+        return 1
 
 
 def train_arguments(args: argparse.Namespace) -> TrainArgs:
