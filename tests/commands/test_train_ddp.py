@@ -11,7 +11,7 @@ from train_helpers import logged_losses, logged_steps, train_command, wait_for_s
 
 from livefake.models.checkpoint import load_checkpoint
 
-DDP = ["--nproc", "2", "--workers", "0", "--seed", "3"]
+DDP = ["--nproc", "2", "--workers", "0", "--seed", "3"]  # train_command gives --batch 2 unless told
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +48,17 @@ def test_a_killed_rank_stops_all_and_the_run_resumes_exactly(facesets: tuple[Pat
     again = logged_losses(out)
     for step in range(saved + 1, max(uninterrupted) + 1):  # steps trained twice: before the kill and after resuming
         assert again[step] == pytest.approx(uninterrupted[step], rel=1e-6), (step, uninterrupted, again)
+
+
+@pytest.mark.slow
+def test_two_processes_follow_one_with_the_same_global_batch(facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    """Must-show 1 in short (perf/train_ddp.py runs 200 steps): final losses within 5%."""
+    steps = ["--max-steps", "120", "--lr", "3e-3", "--seed", "3"]
+    one = subprocess.run(train_command(*facesets, tmp_path / "one", "--batch", "8", *steps), capture_output=True)
+    two = subprocess.run(train_command(*facesets, tmp_path / "two", *DDP, "--batch", "4", *steps), capture_output=True)
+    assert one.returncode == two.returncode == 0, (one.stderr, two.stderr)
+    ends = []
+    for name in ("one", "two"):
+        src, dst = logged_losses(tmp_path / name, "src_recon"), logged_losses(tmp_path / name, "dst_recon")
+        ends.append(sum(src[step] + dst[step] for step in range(91, 121)) / 30)
+    assert ends[1] == pytest.approx(ends[0], rel=0.05), ends
