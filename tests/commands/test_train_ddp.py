@@ -50,6 +50,24 @@ def test_a_killed_rank_stops_all_and_the_run_resumes_exactly(facesets: tuple[Pat
         assert again[step] == pytest.approx(uninterrupted[step], rel=1e-6), (step, uninterrupted, again)
 
 
+def test_sigterm_to_the_launcher_stops_every_rank_after_the_same_step_and_saves(
+    facesets: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        train_command(*facesets, out, *DDP, "--max-steps", "100000", "--save-every", "100000"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for_steps(process, out, 3)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    step = logged_steps(out)[-1]
+    lines = [line for line in stderr.splitlines() if "stopped" in line or "error" in line or "Traceback" in line]
+    assert lines == [f"livefake: stopped by SIGTERM at step {step}: saved {out / 'checkpoint.safetensors'}"]
+    assert load_checkpoint(out).step == step
+
+
 @pytest.mark.slow
 def test_two_processes_follow_one_with_the_same_global_batch(facesets: tuple[Path, Path], tmp_path: Path) -> None:
     """Must-show 1 in short (perf/train_ddp.py runs 200 steps): final losses within 5%."""

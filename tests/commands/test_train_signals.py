@@ -19,7 +19,10 @@ def facesets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return write_facesets(tmp_path_factory.mktemp("train-signals"))
 
 
-@pytest.mark.parametrize(("number", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [(signal.SIGTERM, 143), (signal.SIGHUP, 129), pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow)],
+)  # Ctrl-C takes the same path as SIGTERM (one handler for all three); slow only to keep the suite short
 def test_a_stop_signal_saves_the_step_reached(
     facesets: tuple[Path, Path], tmp_path: Path, number: signal.Signals, code: int
 ) -> None:
