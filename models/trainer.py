@@ -163,7 +163,7 @@ class Trainer:
                     self.step += 1
                     wants = (signals.received is not None, self._out_of_time(started))
                     losses, signalled, timed_out = agree(self.world, raw, *wants, self.device)
-                    self._after_step(losses, started, bar)
+                    self._after_step(losses, started, bar, batches.waited_s)
             finally:
                 bar.close()
                 batches.close()
@@ -176,13 +176,13 @@ class Trainer:
         share = batches.waited_s / elapsed
         return TrainResult(self.step, stopped_by, checkpoint, losses, rate, share, self.args.batch * self.world.size)
 
-    def _after_step(self, losses: dict[str, float], started: float, bar: tqdm[Any]) -> None:
+    def _after_step(self, losses: dict[str, float], started: float, bar: tqdm[Any], waited_s: float) -> None:
         if self.loss_log is None:
             return
         with writing(self.run_dir, "losses.csv"):
             self.loss_log.append(self.step, losses)
         bar.update(1)
-        bar.set_postfix_str(_postfix(losses, started, self.args.time_limit_s), refresh=False)
+        bar.set_postfix_str(_postfix(losses, started, self.args.time_limit_s, waited_s), refresh=False)
         if self.args.save_every > 0 and self.step % self.args.save_every == 0:
             self.save(started)
         if self.args.preview_every > 0 and self.step % self.args.preview_every == 0:
@@ -278,8 +278,9 @@ class Trainer:
         write_text_atomically(self.run_dir / "run.json", json.dumps(description, indent=2))
 
 
-def _postfix(losses: dict[str, float], started: float, time_limit_s: float | None) -> str:
-    text = f"A {losses['src_recon']:.4f} B {losses['dst_recon']:.4f} mask {losses['mask']:.4f}"
+def _postfix(losses: dict[str, float], started: float, time_limit_s: float | None, waited_s: float) -> str:
+    share = waited_s / max(time.monotonic() - started, 1e-9)
+    text = f"A {losses['src_recon']:.4f} B {losses['dst_recon']:.4f} mask {losses['mask']:.4f} data wait {share:.0%}"
     if time_limit_s is not None:
         left = max(0.0, time_limit_s - (time.monotonic() - started))
         text += f" left {left / 60:.1f}m"
