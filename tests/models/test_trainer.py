@@ -174,3 +174,13 @@ def test_cli_trains_and_reports(facesets: tuple[Path, Path], tmp_path: Path) -> 
     ])  # fmt: skip
     assert code == 0 and load_checkpoint(out).step == 2 and (out / "preview.png").exists()
     assert os.path.getsize(out / "losses.png") > 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible to torch")
+def test_cuda_trains_in_bf16_channels_last(facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    trainer = Trainer(_args(facesets, tmp_path / "run", max_steps=3, device="cuda", workers=1))
+    result = trainer.run()
+    weight = next(trainer.model.parameters())
+    assert result.step == 3 and weight.is_cuda and weight.is_contiguous(memory_format=torch.channels_last)
+    assert all(torch.isfinite(torch.tensor(value)) for value in result.losses.values())
