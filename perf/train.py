@@ -105,6 +105,9 @@ def main() -> None:
     }  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
+        previous = RESULTS / "train.json"
+        if args.skip_learning and previous.exists():  # keep the last learning check's figures
+            report["learning"] = json.loads(previous.read_text()).get("learning")
         if not args.skip_learning:
             report["learning"] = learning_check(root, 150 if args.quick else 600, args.threads)
             print(json.dumps(report["learning"], indent=1))
