@@ -1,6 +1,6 @@
 """Warm start on real faces: steps to a fixed dst reconstruction loss, from scratch and from another pair.
 
-Run as ``flock /tmp/livefake-cpu.lock python perf/warm_start.py``. Facesets come from the
+Run as ``flock /tmp/livefake-cpu.lock python -m perf.warm_start``. Facesets come from the
 development clips (``perf.real_media``) through ``livefake extract`` at 128 px (kept in
 ``--facesets``, default ``~/.cache/livefake/perf-facesets``): franck (a talking man, every 10th
 frame), cap12 (every 3rd) and cap13 (every 2nd), the author's webcam clips. The model is
