@@ -27,7 +27,8 @@ from typing import IO, Any
 from livefake.models.distributed import LAUNCHED_BY_LIVEFAKE, PeerLost
 from livefake.models.signals import STOP_SIGNALS
 
-STOP_GRACE_S = 5.0  # after one rank fails, how long the others get before SIGKILL
+OWN_EXIT_S = 1.0  # after one rank fails, how long the others get to fail or finish on their own
+STOP_GRACE_S = 6.0  # ... and before SIGKILL
 POLL_S = 0.05
 
 
@@ -108,9 +109,9 @@ def _wait_all(launch: Launch) -> None:
                 rank.exit_order, order = order, order + 1
                 if rank.process.returncode != 0 and failed_at is None:
                     failed_at = time.monotonic()
-                    _stop_others(launch, signal.SIGTERM)
-        if failed_at is not None and time.monotonic() - failed_at > STOP_GRACE_S:
-            _stop_others(launch, signal.SIGKILL)
+        waited = time.monotonic() - failed_at if failed_at is not None else 0.0
+        if waited > OWN_EXIT_S:
+            _stop_others(launch, signal.SIGTERM if waited < STOP_GRACE_S else signal.SIGKILL)
         time.sleep(POLL_S)
     for rank in launch.ranks:
         if rank.exit_order < 0:
@@ -119,7 +120,7 @@ def _wait_all(launch: Launch) -> None:
 
 def _stop_others(launch: Launch, number: int) -> None:
     for rank in launch.ranks:
-        if rank.process.poll() is None:
+        if rank.process.poll() is None and (number == signal.SIGKILL or not rank.stopped_by_us):
             rank.stopped_by_us = True
             rank.process.send_signal(number)
 
@@ -145,7 +146,8 @@ def _origin(launch: Launch, stop_code: int | None) -> Rank:
         (rank for rank in launch.ranks if rank.process.returncode not in (0, stop_code)), key=lambda r: r.exit_order
     )
     own = [rank for rank in failed if rank.process.returncode != PeerLost.exit_code and not rank.stopped_by_us]
-    return (own or failed)[0]
+    said = [rank for rank in own if rank.number == 0 and rank.process.returncode > 0]  # rank 0 said why itself
+    return (said or own or failed)[0]
 
 
 def _failure_line(rank: Rank, processes: int) -> str:
