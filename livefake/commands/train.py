@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--dst", required=True, metavar="FACESET_B", help="faceset of the face they will wear")
     add("--out", required=True, metavar="RUN", help="run folder (resumed when it has a checkpoint)")
     add("--arch", default="lite", choices=("df", "liae", "lite"), help="architecture (default lite)")
-    add("--resolution", type=int, default=128, help="crop size in pixels, as the facesets")
+    add("--resolution", type=int, default=128, help="model crop size in px (default 128; larger facesets are resized)")
     add("--face-type", help="face type of the model (default: the facesets')")
     add("--batch", type=int, default=8, help="faces per identity per step and process (default 8)")
     add("--max-steps", type=int, help="stop at this step (counted over resumes)")
