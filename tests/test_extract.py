@@ -127,8 +127,7 @@ def test_folder_sources_take_their_images(face_models, tmp_path: Path) -> None:
     report = extract_faceset([folder], tmp_path / "fs", ExtractConfig(resolution=64), progress=False)
     assert report.faces_added == 2 and not report.unreadable
     assert sorted(Path(face.source).name for face in read_faceset(tmp_path / "fs").faces) == [
-        "collins.jpg",
-        "hopper.jpg",
+        "collins.jpg", "hopper.jpg",
     ]
 
 

@@ -56,14 +56,8 @@ def faceset_folder(tmp_path: Path) -> Path:
         cv2.imwrite(str(folder / f"{number:06d}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, 95])
         landmarks = np.random.default_rng(number).uniform(0, SIZE, (468, 2)).tolist()
         face = FacesetFace(
-            file=f"{number:06d}.jpg",
-            source=f"{name}.png",
-            frame=0,
-            landmarks=landmarks,
-            matrix=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
-            yaw=yaw,
-            pitch=pitch,
-            blur=blur_score(crop),
+            file=f"{number:06d}.jpg", source=f"{name}.png", frame=0, landmarks=landmarks,
+            matrix=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], yaw=yaw, pitch=pitch, blur=blur_score(crop),
         )
         faces.append(face)
     write_faceset(folder, Faceset(face_type="whole", resolution=SIZE, faces=faces))

@@ -74,12 +74,8 @@ class Probe:
         self.ports: set[str] = set()
         self.lock = threading.Lock()
         self.stream = sd.Stream(  # type: ignore[attr-defined]
-            device=("system", "system"),
-            samplerate=RATE,
-            blocksize=480,
-            channels=1,
-            dtype="float32",
-            callback=self.callback,
+            device=("system", "system"), samplerate=RATE, blocksize=480, channels=1,
+            dtype="float32", callback=self.callback,
         )
 
     def callback(self, indata: np.ndarray, outdata: np.ndarray, frames: int, *_: object) -> None:
@@ -164,9 +160,8 @@ def main() -> None:
     probe.stream.start()
     time.sleep(0.3)
     probe.ports = ports() - probe_before
-    calibration = run_pass(
-        sd, AudioConfig(enabled=True, input="system", output="system", delay_ms=0.0), lambda: 0.0, 1.5, probe
-    )
+    calibration = run_pass(sd, AudioConfig(enabled=True, input="system", output="system", delay_ms=0.0),
+                           lambda: 0.0, 1.5, probe)
     depth = [3]
     pipe = Pipeline(PacedSource(), [HoldingStage(depth)], [QuietSink()])
     pipe.start()
@@ -179,9 +174,8 @@ def main() -> None:
 
     timer = threading.Timer(3.5, slow_down)
     timer.start()
-    follow = run_pass(
-        sd, AudioConfig(enabled=True, input="system", output="system"), pipe.stats.recent_latency_ms, 7.0, probe
-    )
+    follow = run_pass(sd, AudioConfig(enabled=True, input="system", output="system"),
+                      pipe.stats.recent_latency_ms, 7.0, probe)
     pipe.stop()
     probe.stream.stop()
     probe.stream.close()

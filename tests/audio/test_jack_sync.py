@@ -38,10 +38,7 @@ def jack_server() -> Iterator[dict[str, str]]:
     env = dict(os.environ, JACK_DEFAULT_SERVER=f"livefake-test-{os.getpid()}")
     server = subprocess.Popen(
         ["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "480"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         deadline = time.monotonic() + 10
@@ -56,7 +53,9 @@ def jack_server() -> Iterator[dict[str, str]]:
 
 
 def test_audio_offset_stays_within_20ms_of_the_video_latency(jack_server: dict[str, str]) -> None:
-    run = subprocess.run([sys.executable, str(SCENARIO)], env=jack_server, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, str(SCENARIO)], env=jack_server, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr[-2000:] + run.stdout[-2000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     hops_ms = min(s["audio_ms"] for s in result["calibration"]["samples"])  # the probe's own JACK hops
@@ -64,7 +63,8 @@ def test_audio_offset_stays_within_20ms_of_the_video_latency(jack_server: dict[s
     samples = result["follow"]["samples"]
     offsets = [s["audio_ms"] - hops_ms + device_ms - s["video_ms"] for s in samples]
     settled = [
-        offset for s, offset in zip(samples, offsets, strict=True) if not 0 <= s["t"] - result["t_step"] < SETTLE_S
+        offset for s, offset in zip(samples, offsets, strict=True)
+        if not 0 <= s["t"] - result["t_step"] < SETTLE_S
     ]
     videos = [s["video_ms"] for s in samples]
     assert max(videos) - min(videos) > 50, "the video latency should have stepped up"

@@ -84,20 +84,10 @@ def fake_sounddevice(devices: list[dict[str, Any]]) -> types.ModuleType:
 
 
 DEVICES = [
-    {
-        "name": "Fake Mic",
-        "hostapi": 0,
-        "max_input_channels": 1,
-        "max_output_channels": 0,
-        "default_samplerate": 48000.0,
-    },
-    {
-        "name": "livefake null sink",
-        "hostapi": 0,
-        "max_input_channels": 0,
-        "max_output_channels": 2,
-        "default_samplerate": 48000.0,
-    },
+    {"name": "Fake Mic", "hostapi": 0, "max_input_channels": 1, "max_output_channels": 0,
+     "default_samplerate": 48000.0},
+    {"name": "livefake null sink", "hostapi": 0, "max_input_channels": 0, "max_output_channels": 2,
+     "default_samplerate": 48000.0},
 ]
 
 
@@ -156,7 +146,9 @@ def test_no_portaudio_warns_once_and_video_goes_on(
     assert "PortAudio library not found" in messages[0] and "libportaudio2" in messages[0]
 
 
-def test_no_device_warns_once_with_the_fix(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_device_warns_once_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice([]))
     audio = AudioSync(AudioConfig(enabled=True), lambda: 100.0)
     assert run_video_with(audio) == list(range(40))

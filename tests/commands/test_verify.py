@@ -28,7 +28,12 @@ def test_json_lists_every_file(images: tuple[Path, Path], capsys: pytest.Capture
     assert main(["verify", "--json", str(marked), str(plain)]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [row["path"] for row in rows] == [str(marked), str(plain)]
-    assert rows[0]["found"] and rows[0]["frames"] == 1 and rows[0]["marked_frames"] == 1 and rows[0]["share"] == 1.0
+    assert (
+        rows[0]["found"]
+        and rows[0]["frames"] == 1
+        and rows[0]["marked_frames"] == 1
+        and rows[0]["share"] == 1.0
+    )
     assert rows[0]["payload"] == make_payload(file_source_id(bundled_photo("collins"))).hex()
     assert not rows[1]["found"] and rows[1]["marked_frames"] == 0 and rows[1]["payload"] is None
 

@@ -34,6 +34,8 @@ RESOLUTION = 64
 architecture("lite")  # registers the built-in architectures
 
 
+
+
 def tiny_source(arch: str, seed: int = 0) -> ExportSource:
     model = build_model(default_config(arch, RESOLUTION, **TINY))
     torch.manual_seed(seed)

@@ -23,6 +23,8 @@ from livefake.runtime import SessionOptions, load_swap_model
 RESOLUTION = 64
 
 
+
+
 @pytest.fixture(scope="module")
 def faceset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("faceset") / "hopper"

@@ -28,12 +28,8 @@ def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
 
 
 def project_face(
-    yaw: float = 0.0,
-    pitch: float = 0.0,
-    roll: float = 0.0,
-    size: tuple[int, int] = (1280, 720),
-    distance: float = 60.0,
-    shift: tuple[float, float] = (0.0, 0.0),
+    yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0, size: tuple[int, int] = (1280, 720),
+    distance: float = 60.0, shift: tuple[float, float] = (0.0, 0.0),
 ) -> np.ndarray:
     """The canonical face posed and projected by a pinhole camera: (468, 2) frame pixels."""
     width, height = size

@@ -69,7 +69,9 @@ def test_no_face_for_dlib_is_an_input_error(identity_model: IdentityModel) -> No
         identity_model.detect(np.full((200, 200, 3), 128, np.uint8))
 
 
-def test_box_from_landmarks_matches_dlibs_detector(identity_model: IdentityModel, face_models: object) -> None:
+def test_box_from_landmarks_matches_dlibs_detector(
+    identity_model: IdentityModel, face_models: object
+) -> None:
     from livefake.face.track import find_faces
 
     for name in ("hopper", "collins"):

@@ -24,17 +24,8 @@ def test_mean_face_is_upright_in_image_orientation() -> None:
 
 
 def test_contours_are_closed_index_sets_within_the_mesh() -> None:
-    contours = [
-        mesh.FACE_OVAL,
-        mesh.RIGHT_EYE,
-        mesh.LEFT_EYE,
-        mesh.LIPS_OUTER,
-        mesh.LIPS_INNER,
-        mesh.RIGHT_EYEBROW,
-        mesh.LEFT_EYEBROW,
-        mesh.NOSE,
-        mesh.RIGID,
-    ]
+    contours = [mesh.FACE_OVAL, mesh.RIGHT_EYE, mesh.LEFT_EYE, mesh.LIPS_OUTER, mesh.LIPS_INNER,
+                mesh.RIGHT_EYEBROW, mesh.LEFT_EYEBROW, mesh.NOSE, mesh.RIGID]
     for contour in contours:
         assert len(set(contour)) == len(contour)
         assert all(0 <= index < mesh.LANDMARK_COUNT for index in contour)

@@ -49,7 +49,9 @@ def _assert_close(result: np.ndarray, destination: np.ndarray, mask: np.ndarray,
 
 @pytest.mark.parametrize("method", ["rct", "lct", "mkl", "sot"])
 @pytest.mark.parametrize("pair", [("hopper", "collins"), ("collins", "hopper")])
-def test_transfer_lands_on_destination_statistics(method: str, pair: tuple[str, str], mask: np.ndarray) -> None:
+def test_transfer_lands_on_destination_statistics(
+    method: str, pair: tuple[str, str], mask: np.ndarray
+) -> None:
     source, destination = _face(pair[0]), _face(pair[1])
     before_mean, _ = lab_stats(source, mask)
     target_mean, _ = lab_stats(destination, mask)

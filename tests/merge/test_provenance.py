@@ -73,7 +73,11 @@ def test_verify_file_reports_video_and_image(tmp_path: Path) -> None:
     none = verify_file(tmp_path / "plain.mp4")
     assert not none.found and none.marked_frames == 0 and none.payload is None
     image = verify_file(tmp_path / "marked.jpg")
-    assert image.kind == "image" and image.found and image.as_dict()["payload"] == make_payload("model.onnx").hex()
+    assert (
+        image.kind == "image"
+        and image.found
+        and image.as_dict()["payload"] == make_payload("model.onnx").hex()
+    )
 
 
 def test_verify_file_names_a_missing_or_broken_file(tmp_path: Path) -> None:

@@ -35,7 +35,9 @@ def marked_clips() -> list[list[np.ndarray]]:
 def assert_marked(frames: list[np.ndarray]) -> None:
     detections = [wm.detect(image) for image in frames]
     share = np.mean([d.found for d in detections])
-    assert share >= 0.99, f"mark found in {share:.1%} of frames; scores {[round(d.score, 1) for d in detections]}"
+    assert share >= 0.99, (
+        f"mark found in {share:.1%} of frames; scores {[round(d.score, 1) for d in detections]}"
+    )
     assert wm.combine(detections).payload == PAYLOAD
 
 

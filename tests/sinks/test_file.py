@@ -14,11 +14,7 @@ from livefake.sources import VideoFileSource
 
 def test_sink_registry_picks_by_spec() -> None:
     assert [sink_kind(s) for s in ("null", "vcam", "udp://127.0.0.1:5000", "out.mp4", "C:/x.mkv")] == [
-        "null",
-        "vcam",
-        "udp",
-        "file",
-        "file",
+        "null", "vcam", "udp", "file", "file",
     ]
     assert isinstance(make_sink("out.mp4"), FileSink)
 

@@ -30,11 +30,8 @@ class ScriptedCapture:
         return True
 
     def get(self, prop: int) -> float:
-        granted = {
-            camera_module.cv2.CAP_PROP_FRAME_WIDTH: 640.0,
-            camera_module.cv2.CAP_PROP_FRAME_HEIGHT: 480.0,
-            camera_module.cv2.CAP_PROP_FPS: 30.0,
-        }
+        granted = {camera_module.cv2.CAP_PROP_FRAME_WIDTH: 640.0, camera_module.cv2.CAP_PROP_FRAME_HEIGHT: 480.0,
+                   camera_module.cv2.CAP_PROP_FPS: 30.0}
         return granted.get(prop, 0.0)
 
     def read(self) -> tuple[bool, np.ndarray | None]:

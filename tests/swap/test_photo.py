@@ -137,11 +137,8 @@ def test_stage_fills_swapped_and_leaves_the_frame_image_alone() -> None:
     stage = PhotoSwapStage(SwapConfig(), TrackConfig(), target=_synthetic_target())
     stage.open()
     image = np.random.default_rng(0).integers(0, 256, (720, 1280, 3), dtype=np.uint8)
-    faces = [
-        _face(_mesh_at((400, 360), 200)),
-        Face(box=np.zeros(4, np.float32), score=1.0),
-        _face(_mesh_at((900, 360), 150)),
-    ]
+    faces = [_face(_mesh_at((400, 360), 200)), Face(box=np.zeros(4, np.float32), score=1.0),
+             _face(_mesh_at((900, 360), 150))]
     frame = Frame(index=0, t_capture_ns=0, image=image.copy(), faces=faces)
     result = stage.process(frame)
     assert result is frame and [s.face_index for s in frame.swapped] == [0, 2]
@@ -152,12 +149,8 @@ def test_a_face_mostly_inside_a_larger_one_is_not_swapped() -> None:
     stage = PhotoSwapStage(SwapConfig(), TrackConfig(), target=_synthetic_target())
     stage.open()
     big, part, beside = _mesh_at((400, 360), 300), _mesh_at((340, 380), 120), _mesh_at((900, 360), 150)
-    frame = Frame(
-        index=0,
-        t_capture_ns=0,
-        image=np.zeros((720, 1280, 3), np.uint8),
-        faces=[_face(part), _face(big), _face(beside)],
-    )
+    frame = Frame(index=0, t_capture_ns=0, image=np.zeros((720, 1280, 3), np.uint8),
+                  faces=[_face(part), _face(big), _face(beside)])
     stage.process(frame)
     assert [s.face_index for s in frame.swapped] == [1, 2]
 
@@ -238,7 +231,9 @@ def test_swap_on_a_generated_clip_keeps_the_crop_contract(face_models: object) -
 # --- the issue's measures on generated clips: need `livefake setup` (and dlib for identity) --------
 
 
-@pytest.fixture(scope="module", params=[("collins", "hopper"), ("hopper", "collins")], ids=["collins", "hopper"])
+@pytest.fixture(
+    scope="module", params=[("collins", "hopper"), ("hopper", "collins")], ids=["collins", "hopper"]
+)
 def swapped_clip(request: pytest.FixtureRequest, face_models: object):  # type: ignore[no-untyped-def]
     """(target name, [(input image, output image, live landmarks, crop rects)]) through track, swap, merge."""
     from livefake.config import MergeConfig
@@ -246,11 +241,8 @@ def swapped_clip(request: pytest.FixtureRequest, face_models: object):  # type: 
     from livefake.merge.stage import MergeStage
 
     target_name, live_name = request.param
-    stages = [
-        TrackStage(TrackConfig()),
-        PhotoSwapStage(SwapConfig(face=target_name), TrackConfig()),
-        MergeStage(MergeConfig()),
-    ]
+    stages = [TrackStage(TrackConfig()), PhotoSwapStage(SwapConfig(face=target_name), TrackConfig()),
+              MergeStage(MergeConfig())]
     for stage in stages:
         stage.open()
     results = []
@@ -261,9 +253,8 @@ def swapped_clip(request: pytest.FixtureRequest, face_models: object):  # type: 
             assert frame is not None
             frame = stage.process(frame)
         assert frame is not None
-        rects = [
-            (-int(s.matrix[0, 2]), -int(s.matrix[1, 2]), s.image.shape[1], s.image.shape[0]) for s in frame.swapped
-        ]
+        rects = [(-int(s.matrix[0, 2]), -int(s.matrix[1, 2]), s.image.shape[1], s.image.shape[0])
+                 for s in frame.swapped]
         landmarks = frame.faces[0].landmarks if frame.faces else None
         results.append((image, frame.image, landmarks, rects))
     return target_name, results

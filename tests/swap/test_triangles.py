@@ -14,7 +14,9 @@ def _ellipse_points(count: int = 468, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     angle = rng.uniform(0, 2 * np.pi, count)
     radius = np.sqrt(rng.uniform(0, 1, count))
-    return np.stack([300 + 200 * radius * np.cos(angle), 300 + 240 * radius * np.sin(angle)], 1).astype(np.float32)
+    return np.stack([300 + 200 * radius * np.cos(angle), 300 + 240 * radius * np.sin(angle)], 1).astype(
+        np.float32
+    )
 
 
 def _texture(size: int = 600, seed: int = 1) -> np.ndarray:
