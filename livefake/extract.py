@@ -28,7 +28,15 @@ from livefake.config import SourceConfig, TrackConfig
 from livefake.errors import InputError, ModelError
 from livefake.face.align import FACE_TYPES, alignment_matrix, transform_points, warp_to_crop
 from livefake.face.track import FaceTracker
-from livefake.faceset import FACESET_INDEX, Faceset, FacesetFace, read_faceset, write_faceset
+from livefake.faceset import (
+    FACESET_INDEX,
+    Faceset,
+    FacesetFace,
+    disk_error,
+    faceset_index_path,
+    read_faceset,
+    write_faceset,
+)
 from livefake.faceset_tools import REJECTED_FOLDER
 from livefake.pipeline.frame import Face
 from livefake.pipeline.stage import Source
@@ -196,7 +204,12 @@ class FacesetWriter:
     def __init__(self, folder: str | Path, face_type: str, resolution: int, jpeg_quality: int) -> None:
         self.folder = Path(folder)
         self.jpeg_quality = jpeg_quality
+        self.created = not self.folder.exists()
+        self.had_index = faceset_index_path(self.folder).is_file()
         self.faceset = self.open_faceset(face_type, resolution)
+        self.faces_before = len(self.faceset.faces)
+        self.written: list[Path] = []  # crops written by this run, removed again by rollback()
+        self.saved = False  # whether this run has written the index
         self.next_number = self.first_free_number()
         self.unsaved = 0
 
@@ -229,8 +242,7 @@ class FacesetWriter:
         matrix = alignment_matrix(face.landmarks, self.faceset.face_type, size)  # type: ignore[arg-type]
         crop = warp_to_crop(image, matrix, size)
         name = f"{self.next_number:06d}.jpg"
-        if not cv2.imwrite(str(self.folder / name), crop, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality]):
-            raise InputError(f"cannot write face crop {self.folder / name}: check the folder is writable")
+        self.write_crop(self.folder / name, crop)
         self.next_number += 1
         yaw, pitch, roll = face.pose or (0.0, 0.0, 0.0)
         entry = FacesetFace(
@@ -245,9 +257,33 @@ class FacesetWriter:
             self.save()
         return entry
 
+    def write_crop(self, path: Path, crop: np.ndarray) -> None:
+        """Encode in memory, then write: a full disk is an error, not a short file."""
+        ok, data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if not ok:
+            raise InputError(f"cannot encode face crop {path}")
+        self.written.append(path)
+        try:
+            path.write_bytes(data.tobytes())
+        except OSError as error:
+            raise InputError(f"cannot write face crop {path}: {disk_error(error)}") from error
+
     def save(self) -> None:
+        self.saved = True
         write_faceset(self.folder, self.faceset)
         self.unsaved = 0
+
+    def rollback(self) -> None:
+        """Undo this run: its crops go, the index is what it was; a folder this run made goes."""
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        if not self.had_index:
+            faceset_index_path(self.folder).unlink(missing_ok=True)
+            if self.created:
+                remove_empty_folder(self.folder)
+        elif self.saved:
+            self.faceset.faces = self.faceset.faces[: self.faces_before]
+            write_faceset(self.folder, self.faceset)
 
 
 class Extractor:
@@ -359,17 +395,25 @@ def extract_faceset(
         raise InputError("no inputs given: name videos, images or folders to extract faces from")
     writer = FacesetWriter(out, config.face_type, config.resolution, config.jpeg_quality)
     report = ExtractReport(faceset=Path(out))
-    extractor = Extractor(config, writer, report, progress)
     try:
+        extractor = Extractor(config, writer, report, progress)
         for source in sources:
             extractor.extract_source(source)
-    finally:
-        if report.faces_added:
-            writer.save()
+        if report.faces_added == 0:
+            raise InputError(no_faces_message(sources, report))
+        writer.save()
+    except BaseException:  # an error, a full disk or an interrupt: the faceset is left as it was
+        writer.rollback()
+        raise
     report.faces_total = len(writer.faceset.faces)
-    if report.faces_added == 0:
-        raise InputError(no_faces_message(sources, report))
     return report
+
+
+def remove_empty_folder(folder: Path) -> None:
+    """Remove ``folder`` (and an empty rejected-faces folder in it) if nothing else is there."""
+    for path in (folder / REJECTED_FOLDER, folder):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def no_faces_message(sources: Sequence[str | Path], report: ExtractReport) -> str:

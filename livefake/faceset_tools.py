@@ -10,6 +10,7 @@ correlation of small grey thumbnails (a gain-independent measure of the same pic
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,16 @@ import numpy as np
 from tqdm import tqdm
 
 from livefake.errors import InputError
-from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
+from livefake.faceset import (
+    Faceset,
+    FacesetFace,
+    face_path,
+    faceset_index_path,
+    prepare_index,
+    read_face_image,
+    read_faceset,
+    write_faceset,
+)
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +187,10 @@ def rejection_reasons(
 def filter_faceset(folder: str | Path, rules: FilterRules, progress: bool = False) -> FilterReport:
     """Move the faces that fail ``rules`` (and their index entries) into ``FOLDER/_rejected/``.
 
-    Order of writes: the rejected index first (listing crops about to move), then the moves,
-    then the kept index, so an interruption can leave an entry listed twice but never lost.
+    Both new indexes are written to temporary files first (a full disk fails here, having
+    changed nothing); then the rejected index is renamed into place, the crops are moved and
+    the kept index is renamed into place, so an interruption can leave an entry listed twice
+    but never lost.
     """
     rules.check()
     folder = Path(folder)
@@ -191,32 +203,42 @@ def filter_faceset(folder: str | Path, rules: FilterRules, progress: bool = Fals
         if reason is not None:
             counts[reason] = counts.get(reason, 0) + 1
     if rejected:
-        move_to_rejected(folder, faceset, rejected)
-        faceset.faces = kept
-        write_faceset(folder, faceset)
+        move_to_rejected(folder, Faceset(faceset.face_type, faceset.resolution, kept), rejected)
     return FilterReport(kept=len(kept), rejected=counts)
 
 
-def move_to_rejected(folder: Path, faceset: Faceset, rejected: list[FacesetFace]) -> None:
-    """Append ``rejected`` to the rejected faceset and move their crops there."""
+def move_to_rejected(folder: Path, kept: Faceset, rejected: list[FacesetFace]) -> None:
+    """Append ``rejected`` to the rejected faceset, move their crops there, and keep ``kept``."""
     target = folder / REJECTED_FOLDER
+    moves = [(face_path(folder, face), face_path(target, face)) for face in rejected]
     clashes = [face.file for face in rejected if (target / face.file).exists()]
     if clashes:
         raise InputError(f"{target} already holds {clashes[0]}: move it away before filtering again")
-    if (target / "faceset.json").is_file():
-        bin_index = read_faceset(target)
-        if (bin_index.face_type, bin_index.resolution) != (faceset.face_type, faceset.resolution):
-            raise InputError(f"{target} holds faces of another type or size: move it away before filtering")
-    else:
-        bin_index = Faceset(face_type=faceset.face_type, resolution=faceset.resolution)
+    bin_index = rejected_index(target, kept)
     bin_index.faces.extend(rejected)
-    write_faceset(target, bin_index)
-    for face in rejected:
-        source = folder / face.file
+    bin_file = prepare_index(target, bin_index)
+    try:
+        kept_file = prepare_index(folder, kept)
+    except BaseException:
+        bin_file.unlink(missing_ok=True)
+        raise
+    os.replace(bin_file, faceset_index_path(target))
+    for source, destination in moves:
         if source.exists():
-            source.replace(target / face.file)
+            source.replace(destination)
         else:
             log.warning("crop %s listed in the index is missing; its entry moves to %s", source, target)
+    os.replace(kept_file, faceset_index_path(folder))
+
+
+def rejected_index(target: Path, faceset: Faceset) -> Faceset:
+    """The rejected faces' index as it stands (empty when new); refused when of another kind."""
+    if not faceset_index_path(target).is_file():
+        return Faceset(face_type=faceset.face_type, resolution=faceset.resolution)
+    bin_index = read_faceset(target)
+    if (bin_index.face_type, bin_index.resolution) != (faceset.face_type, faceset.resolution):
+        raise InputError(f"{target} holds faces of another type or size: move it away before filtering")
+    return bin_index
 
 
 def contact_sheet(
