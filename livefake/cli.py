@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt as interrupt:
         stopped = interrupt if isinstance(interrupt, Interrupted) else Interrupted()
-        print(f"livefake: {args.command} interrupted by {stopped}: stopped, nothing half-written kept", file=sys.stderr)
+        print(f"livefake: {args.command} stopped by {stopped}", file=sys.stderr)
         return stopped.exit_code
 
 

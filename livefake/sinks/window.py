@@ -1,8 +1,15 @@
-"""A preview window (Tk, which ships with Python; the headless OpenCV wheel has no GUI)."""
+"""A preview window (Tk, which ships with Python; the headless OpenCV wheel has no GUI).
+
+Closing the window stops the run the way Ctrl-C does: the main thread is interrupted, so a
+live run closes and finalises its other sinks (a recording is kept).
+"""
 
 from __future__ import annotations
 
+import _thread
+import logging
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -15,6 +22,8 @@ from livefake.pipeline.stage import Sink, StreamInfo
 
 if TYPE_CHECKING:
     import tkinter
+
+log = logging.getLogger(__name__)
 
 
 def display_available() -> bool:
@@ -65,7 +74,12 @@ class WindowSink(Sink):
         self._root, self._label = root, label
 
     def _on_close(self) -> None:
+        """The user closed the window: stop the whole run, as Ctrl-C would."""
+        if self.closed_by_user:
+            return
         self.closed_by_user = True
+        log.info("preview window closed: stopping")
+        _thread.interrupt_main(signal.SIGINT)
 
     def write(self, frame: Frame) -> None:
         import tkinter
@@ -80,6 +94,8 @@ class WindowSink(Sink):
             scale = self.max_width / image.shape[1]
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         ok, ppm = cv2.imencode(".ppm", image)
+        if not ok:
+            raise DeviceError(f"cannot show a {image.shape} frame in the preview window: PPM encoding failed")
         self._photo = tkinter.PhotoImage(data=ppm.tobytes(), format="PPM")
         self._label.configure(image=self._photo)
         self._root.update()
