@@ -9,7 +9,7 @@ contract metadata is computed once. :func:`export_onnx` writes it with a dynamic
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -160,9 +160,8 @@ def check_fp32(source: ExportSource, onnx_path: str | Path, crops: np.ndarray) -
 @contextmanager
 def _temporary_beside(out: Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}-", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    temporary = Path(name)
+    temporary = out.with_name(f".{out.name}-{secrets.token_hex(4)}.tmp")
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # 0666 less the umask
     try:
         yield temporary
     finally:

@@ -100,6 +100,7 @@ def prepare_index(folder: str | Path, faceset: Faceset) -> Path:
     folder = Path(folder)
     text = json.dumps(asdict(faceset), separators=(",", ":"))
     temporary = folder / f".faceset-{secrets.token_hex(4)}.tmp"
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0666 less the umask
@@ -109,6 +110,8 @@ def prepare_index(folder: str | Path, faceset: Faceset) -> Path:
             os.fsync(stream.fileno())
     except BaseException as error:
         temporary.unlink(missing_ok=True)
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
         if isinstance(error, OSError):
             raise InputError(f"cannot write {faceset_index_path(folder)}: {disk_error(error)}") from error
         raise
