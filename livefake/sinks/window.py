@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 import cv2
@@ -30,6 +31,16 @@ def display_available() -> bool:
     if sys.platform in ("win32", "darwin"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def interrupt_main_thread() -> None:
+    """Ctrl-C for the main thread: a real SIGINT to it where possible (it wakes a sleep),
+    else the interpreter's simulated one."""
+    main = threading.main_thread().ident
+    if hasattr(signal, "pthread_kill") and main is not None:
+        signal.pthread_kill(main, signal.SIGINT)
+    else:
+        _thread.interrupt_main(signal.SIGINT)
 
 
 class WindowSink(Sink):
@@ -79,7 +90,7 @@ class WindowSink(Sink):
             return
         self.closed_by_user = True
         log.info("preview window closed: stopping")
-        _thread.interrupt_main(signal.SIGINT)
+        interrupt_main_thread()
 
     def write(self, frame: Frame) -> None:
         import tkinter
@@ -101,6 +112,10 @@ class WindowSink(Sink):
         self._root.update()
 
     def close(self) -> None:
+        """Destroy the window and drop every Tk object here, on the thread that made them (Tcl
+        aborts the process when one is freed on another thread)."""
+        self._photo = None
+        self._label = None
         if self._root is not None:
             self._root.destroy()
             self._root = None

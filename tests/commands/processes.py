@@ -27,16 +27,16 @@ class Finished:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
 
-def start_cli(args: Sequence[str], cwd: Path | None = None) -> subprocess.Popen[str]:
+def start_cli(args: Sequence[str], cwd: Path | None = None, umask: int = -1) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        [sys.executable, "-m", "livefake.cli", *args], cwd=cwd, env=env,
+        [sys.executable, "-m", "livefake.cli", *args], cwd=cwd, env=env, umask=umask,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
-def run_cli(args: Sequence[str], cwd: Path | None = None, timeout: float = 120) -> Finished:
-    process = start_cli(args, cwd)
+def run_cli(args: Sequence[str], cwd: Path | None = None, timeout: float = 120, umask: int = -1) -> Finished:
+    process = start_cli(args, cwd, umask)
     stdout, stderr = process.communicate(timeout=timeout)
     return Finished(process.returncode, stdout, stderr)
 
