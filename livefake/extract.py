@@ -20,24 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, get_args
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from livefake.config import SourceConfig, TrackConfig
 from livefake.errors import InputError, ModelError
-from livefake.face.align import FACE_TYPES, alignment_matrix, transform_points, warp_to_crop
+from livefake.face.align import FACE_TYPES
 from livefake.face.track import FaceTracker
-from livefake.faceset import (
-    FACESET_INDEX,
-    Faceset,
-    FacesetFace,
-    disk_error,
-    faceset_index_path,
-    read_faceset,
-    write_faceset,
-)
-from livefake.faceset_tools import REJECTED_FOLDER
+from livefake.faceset_tools import FacesetWriter
 from livefake.pipeline.frame import Face
 from livefake.pipeline.stage import Source
 from livefake.sources import make_source
@@ -49,7 +39,6 @@ PickMode = Literal["largest", "reference"]
 PICK_MODES: tuple[str, ...] = get_args(PickMode)
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
 JPEG_QUALITY = 95
-SAVE_EVERY = 200  # faces added between index writes, so a crash loses little
 MIN_RESOLUTION, MAX_RESOLUTION = 32, 1024
 
 
@@ -103,12 +92,6 @@ class ExtractReport:
             more = f" and {len(self.unreadable) - 5} more" if len(self.unreadable) > 5 else ""
             line += f"; {len(self.unreadable)} unreadable input(s) skipped: {skipped}{more}"
         return line
-
-
-def blur_score(crop_bgr: np.ndarray) -> float:
-    """Variance of the Laplacian of the grey crop: higher is sharper."""
-    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY) if crop_bgr.ndim == 3 else crop_bgr
-    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
 def is_video(path: Path) -> bool:
@@ -196,94 +179,6 @@ def make_picker(config: ExtractConfig) -> FacePicker:
         assert config.reference is not None
         return ReferenceFacePicker(config.reference, config.models_dir)
     return LargestFacePicker()
-
-
-class FacesetWriter:
-    """Adds aligned crops to a faceset folder (new, or existing with the same face type and size)."""
-
-    def __init__(self, folder: str | Path, face_type: str, resolution: int, jpeg_quality: int) -> None:
-        self.folder = Path(folder)
-        self.jpeg_quality = jpeg_quality
-        self.created = not self.folder.exists()
-        self.had_index = faceset_index_path(self.folder).is_file()
-        self.faceset = self.open_faceset(face_type, resolution)
-        self.faces_before = len(self.faceset.faces)
-        self.written: list[Path] = []  # crops written by this run, removed again by rollback()
-        self.saved = False  # whether this run has written the index
-        self.next_number = self.first_free_number()
-        self.unsaved = 0
-
-    def open_faceset(self, face_type: str, resolution: int) -> Faceset:
-        if (self.folder / FACESET_INDEX).is_file():
-            faceset = read_faceset(self.folder)
-            if (faceset.face_type, faceset.resolution) != (face_type, resolution):
-                raise InputError(
-                    f"faceset {self.folder} holds {faceset.face_type} faces at {faceset.resolution} px, not "
-                    f"{face_type} at {resolution} px: use the same --face-type/--resolution or another --out"
-                )
-            return faceset
-        if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
-            raise InputError(f"{self.folder} exists and is not a faceset: give a new or empty --out folder")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return Faceset(face_type=face_type, resolution=resolution)
-
-    def first_free_number(self) -> int:
-        """One past the highest numbered crop here or among the rejected ones: names never clash."""
-        names = [p.stem for p in self.folder.glob("*.jpg")]
-        names += [p.stem for p in (self.folder / REJECTED_FOLDER).glob("*.jpg")]
-        names += [Path(face.file).stem for face in self.faceset.faces]
-        numbers = [int(name) for name in names if name.isdigit()]
-        return max(numbers, default=-1) + 1
-
-    def add(self, image: np.ndarray, face: Face, source: str, frame: int) -> FacesetFace:
-        """Cut ``face`` out of ``image``, write the crop and add it to the index."""
-        assert face.landmarks is not None, "extraction needs landmarks"
-        size = self.faceset.resolution
-        matrix = alignment_matrix(face.landmarks, self.faceset.face_type, size)  # type: ignore[arg-type]
-        crop = warp_to_crop(image, matrix, size)
-        name = f"{self.next_number:06d}.jpg"
-        self.write_crop(self.folder / name, crop)
-        self.next_number += 1
-        yaw, pitch, roll = face.pose or (0.0, 0.0, 0.0)
-        entry = FacesetFace(
-            file=name, source=source, frame=frame,
-            landmarks=np.round(transform_points(face.landmarks, matrix), 3).tolist(),
-            matrix=matrix.tolist(), yaw=float(yaw), pitch=float(pitch), roll=float(roll),
-            blur=blur_score(crop), score=float(face.score),
-        )
-        self.faceset.faces.append(entry)
-        self.unsaved += 1
-        if self.unsaved >= SAVE_EVERY:
-            self.save()
-        return entry
-
-    def write_crop(self, path: Path, crop: np.ndarray) -> None:
-        """Encode in memory, then write: a full disk is an error, not a short file."""
-        ok, data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
-        if not ok:
-            raise InputError(f"cannot encode face crop {path}")
-        self.written.append(path)
-        try:
-            path.write_bytes(data.tobytes())
-        except OSError as error:
-            raise InputError(f"cannot write face crop {path}: {disk_error(error)}") from error
-
-    def save(self) -> None:
-        self.saved = True
-        write_faceset(self.folder, self.faceset)
-        self.unsaved = 0
-
-    def rollback(self) -> None:
-        """Undo this run: its crops go, the index is what it was; a folder this run made goes."""
-        for path in self.written:
-            path.unlink(missing_ok=True)
-        if not self.had_index:
-            faceset_index_path(self.folder).unlink(missing_ok=True)
-            if self.created:
-                remove_empty_folder(self.folder)
-        elif self.saved:
-            self.faceset.faces = self.faceset.faces[: self.faces_before]
-            write_faceset(self.folder, self.faceset)
 
 
 class Extractor:
@@ -407,13 +302,6 @@ def extract_faceset(
         raise
     report.faces_total = len(writer.faceset.faces)
     return report
-
-
-def remove_empty_folder(folder: Path) -> None:
-    """Remove ``folder`` (and an empty rejected-faces folder in it) if nothing else is there."""
-    for path in (folder / REJECTED_FOLDER, folder):
-        if path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
 
 
 def no_faces_message(sources: Sequence[str | Path], report: ExtractReport) -> str:

@@ -1,4 +1,8 @@
-"""Faceset housekeeping: sort the index, filter out unusable or near-duplicate crops, contact sheets.
+"""Faceset housekeeping: add crops (for `extract`), sort the index, filter out unusable or
+near-duplicate crops, contact sheets.
+
+Adding crops (``FacesetWriter``) is undone as a whole when the run fails or is interrupted:
+its crops go and the index is what it was (a faceset this run made goes entirely).
 
 Sorting reorders the index only (crop files keep their names). Filtering moves each rejected
 crop into ``FACESET/_rejected/`` together with its index entry (``_rejected/faceset.json``), so
@@ -22,9 +26,12 @@ import numpy as np
 from tqdm import tqdm
 
 from livefake.errors import InputError
+from livefake.face.align import alignment_matrix, transform_points, warp_to_crop
 from livefake.faceset import (
+    FACESET_INDEX,
     Faceset,
     FacesetFace,
+    disk_error,
     face_path,
     faceset_index_path,
     prepare_index,
@@ -32,10 +39,12 @@ from livefake.faceset import (
     read_faceset,
     write_faceset,
 )
+from livefake.pipeline.frame import Face
 
 log = logging.getLogger(__name__)
 
 REJECTED_FOLDER = "_rejected"  # where filtered-out crops and their index entries go
+SAVE_EVERY = 200  # faces added between index writes, so a crash loses little
 SortKey = Literal["blur", "yaw", "pitch", "brightness", "similarity"]
 SORT_KEYS: tuple[str, ...] = get_args(SortKey)
 HISTOGRAM_BINS = 32
@@ -239,6 +248,107 @@ def rejected_index(target: Path, faceset: Faceset) -> Faceset:
     if (bin_index.face_type, bin_index.resolution) != (faceset.face_type, faceset.resolution):
         raise InputError(f"{target} holds faces of another type or size: move it away before filtering")
     return bin_index
+
+
+def blur_score(crop_bgr: np.ndarray) -> float:
+    """Variance of the Laplacian of the grey crop: higher is sharper."""
+    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY) if crop_bgr.ndim == 3 else crop_bgr
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+class FacesetWriter:
+    """Adds aligned crops to a faceset folder (new, or existing with the same face type and size)."""
+
+    def __init__(self, folder: str | Path, face_type: str, resolution: int, jpeg_quality: int) -> None:
+        self.folder = Path(folder)
+        self.jpeg_quality = jpeg_quality
+        self.created = not self.folder.exists()
+        self.had_index = faceset_index_path(self.folder).is_file()
+        self.faceset = self.open_faceset(face_type, resolution)
+        self.faces_before = len(self.faceset.faces)
+        self.written: list[Path] = []  # crops written by this run, removed again by rollback()
+        self.saved = False  # whether this run has written the index
+        self.next_number = self.first_free_number()
+        self.unsaved = 0
+
+    def open_faceset(self, face_type: str, resolution: int) -> Faceset:
+        if (self.folder / FACESET_INDEX).is_file():
+            faceset = read_faceset(self.folder)
+            if (faceset.face_type, faceset.resolution) != (face_type, resolution):
+                raise InputError(
+                    f"faceset {self.folder} holds {faceset.face_type} faces at {faceset.resolution} px, not "
+                    f"{face_type} at {resolution} px: use the same --face-type/--resolution or another --out"
+                )
+            return faceset
+        if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
+            raise InputError(f"{self.folder} exists and is not a faceset: give a new or empty --out folder")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return Faceset(face_type=face_type, resolution=resolution)
+
+    def first_free_number(self) -> int:
+        """One past the highest numbered crop here or among the rejected ones: names never clash."""
+        names = [p.stem for p in self.folder.glob("*.jpg")]
+        names += [p.stem for p in (self.folder / REJECTED_FOLDER).glob("*.jpg")]
+        names += [Path(face.file).stem for face in self.faceset.faces]
+        numbers = [int(name) for name in names if name.isdigit()]
+        return max(numbers, default=-1) + 1
+
+    def add(self, image: np.ndarray, face: Face, source: str, frame: int) -> FacesetFace:
+        """Cut ``face`` out of ``image``, write the crop and add it to the index."""
+        assert face.landmarks is not None, "extraction needs landmarks"
+        size = self.faceset.resolution
+        matrix = alignment_matrix(face.landmarks, self.faceset.face_type, size)  # type: ignore[arg-type]
+        crop = warp_to_crop(image, matrix, size)
+        name = f"{self.next_number:06d}.jpg"
+        self.write_crop(self.folder / name, crop)
+        self.next_number += 1
+        yaw, pitch, roll = face.pose or (0.0, 0.0, 0.0)
+        entry = FacesetFace(
+            file=name, source=source, frame=frame,
+            landmarks=np.round(transform_points(face.landmarks, matrix), 3).tolist(),
+            matrix=matrix.tolist(), yaw=float(yaw), pitch=float(pitch), roll=float(roll),
+            blur=blur_score(crop), score=float(face.score),
+        )
+        self.faceset.faces.append(entry)
+        self.unsaved += 1
+        if self.unsaved >= SAVE_EVERY:
+            self.save()
+        return entry
+
+    def write_crop(self, path: Path, crop: np.ndarray) -> None:
+        """Encode in memory, then write: a full disk is an error, not a short file."""
+        ok, data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if not ok:
+            raise InputError(f"cannot encode face crop {path}")
+        self.written.append(path)
+        try:
+            path.write_bytes(data.tobytes())
+        except OSError as error:
+            raise InputError(f"cannot write face crop {path}: {disk_error(error)}") from error
+
+    def save(self) -> None:
+        self.saved = True
+        write_faceset(self.folder, self.faceset)
+        self.unsaved = 0
+
+    def rollback(self) -> None:
+        """Undo this run: its crops go, the index is what it was; a folder this run made goes."""
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        if not self.had_index:
+            faceset_index_path(self.folder).unlink(missing_ok=True)
+            if self.created:
+                remove_empty_folder(self.folder)
+        elif self.saved:
+            self.faceset.faces = self.faceset.faces[: self.faces_before]
+            write_faceset(self.folder, self.faceset)
+
+
+def remove_empty_folder(folder: Path) -> None:
+    """Remove ``folder`` (and an empty rejected-faces folder in it) if nothing else is there."""
+    for path in (folder / REJECTED_FOLDER, folder):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def contact_sheet(
