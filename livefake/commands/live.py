@@ -24,6 +24,7 @@ NAME = "live"
 HELP = "swap faces live from a camera or file to a virtual camera, stream, window or file"
 
 log = logging.getLogger("livefake")
+FINALISE_TIMEOUT_S = 10.0  # how long stopping waits for the sinks to finish their files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        pipeline.stop()
+        pipeline.stop(timeout=FINALISE_TIMEOUT_S)  # a recording's encoder flush and trailer
         if audio is not None:
             audio.stop()
     if pipeline.error is not None:
