@@ -4,6 +4,7 @@ one line, a non-zero exit, nothing under the final name, no partial file, a face
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,12 +62,17 @@ def test_extract_to_a_full_disk_leaves_no_faceset(disk: Path, clip: Path, face_m
     assert sorted(path.name for path in disk.iterdir()) == ["filler.bin"]
 
 
-@pytest.fixture
-def faceset_on_disk(disk: Path, clip: Path, face_models: object) -> Path:
-    faces = disk / "faces"
+@pytest.fixture(scope="module")
+def faceset(tmp_path_factory: pytest.TempPathFactory, clip: Path, face_models: object) -> Path:
+    faces = tmp_path_factory.mktemp("disk-faceset") / "faces"
     result = run_cli(["extract", str(clip), "--out", str(faces), "--resolution", "64", "--every", "3"])
     assert result.returncode == 0, result.stderr
     return faces
+
+
+@pytest.fixture
+def faceset_on_disk(disk: Path, faceset: Path) -> Path:
+    return Path(shutil.copytree(faceset, disk / "faces"))
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
