@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -262,7 +263,7 @@ class FacesetWriter:
     def __init__(self, folder: str | Path, face_type: str, resolution: int, jpeg_quality: int) -> None:
         self.folder = Path(folder)
         self.jpeg_quality = jpeg_quality
-        self.created = not self.folder.exists()
+        self.created = [path for path in (self.folder, *self.folder.parents) if not path.exists()]  # folders made
         self.had_index = faceset_index_path(self.folder).is_file()
         self.faceset = self.open_faceset(face_type, resolution)
         self.faces_before = len(self.faceset.faces)
@@ -337,16 +338,15 @@ class FacesetWriter:
             path.unlink(missing_ok=True)
         if not self.had_index:
             faceset_index_path(self.folder).unlink(missing_ok=True)
-            if self.created:
-                remove_empty_folder(self.folder)
+            remove_empty_folders([self.folder / REJECTED_FOLDER, *self.created])
         elif self.saved:
             self.faceset.faces = self.faceset.faces[: self.faces_before]
             write_faceset(self.folder, self.faceset)
 
 
-def remove_empty_folder(folder: Path) -> None:
-    """Remove ``folder`` (and an empty rejected-faces folder in it) if nothing else is there."""
-    for path in (folder / REJECTED_FOLDER, folder):
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove each of ``folders`` (innermost first) that exists and is empty."""
+    for path in folders:
         if path.is_dir() and not any(path.iterdir()):
             path.rmdir()
 
@@ -379,7 +379,18 @@ def write_contact_sheet(folder: str | Path, out: str | Path, columns: int = 8, l
     """Write the contact sheet of ``folder`` as a PNG at ``out``."""
     out = Path(out)
     sheet = contact_sheet(folder, columns, limit)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out), sheet):
-        raise InputError(f"cannot write contact sheet {out}: give a writable .png path")
+    try:
+        ok, data = cv2.imencode(out.suffix.lower() or ".png", sheet)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise InputError(f"cannot write contact sheet {out}: give a .png (or .jpg) path")
+    temporary = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data.tobytes())
+        temporary.replace(out)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write contact sheet {out}: {disk_error(error)}") from error
     return out

@@ -1,4 +1,4 @@
-"""A disk that fills up under `convert`, `extract` and `faceset sort|filter` (a small tmpfs):
+"""A disk that fills up under `convert`, `extract` and `faceset sort|filter|view` (a small tmpfs):
 one line, a non-zero exit, nothing under the final name, no partial file, a faceset that opens."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize(
-    "action", [["sort", "--by", "blur"], ["filter", "--min-blur", "1e9"]], ids=["sort", "filter"]
+    "action", [["sort", "--by", "blur"], ["filter", "--min-blur", "1e9"], ["view"]], ids=["sort", "filter", "view"]
 )
 def test_faceset_writes_to_a_full_disk_change_nothing(faceset_on_disk: Path, action: list[str]) -> None:
     before = snapshot(faceset_on_disk)

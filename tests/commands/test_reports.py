@@ -68,7 +68,7 @@ def test_a_failed_extract_leaves_no_folder(tmp_path: Path, wall: Path, face_mode
     out = tmp_path / "new" / "faces"
     result = run_cli(["extract", str(wall), "--out", str(out)])
     assert result.returncode == 2 and len(result.lines) == 1 and "no face found" in result.lines[0], result.stderr
-    assert not out.exists()
+    assert not (tmp_path / "new").exists(), "the folders it made are left"
 
 
 def test_outputs_respect_the_umask(tmp_path: Path, portrait: Path, face_models: object) -> None:
