@@ -43,11 +43,13 @@ class Interrupted(KeyboardInterrupt):
 
 
 @contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
+def stop_signals_interrupt(process_exits_after: bool = False) -> Iterator[None]:
     """While inside, SIGINT, SIGTERM and SIGHUP raise ``Interrupted`` in the main thread.
 
     Only the first signal raises: later ones arrive while the command is already stopping
-    (closing a recording, removing partial files) and must not cut that short.
+    (closing a recording, removing partial files) and must not cut that short. When the
+    process exits right after (the command line), a later one is ignored to the end, for
+    the interpreter would otherwise die of it on its way out; else the handlers are restored.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -65,7 +67,7 @@ def stop_signals_interrupt() -> Iterator[None]:
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, signal.SIG_IGN if received and process_exits_after else handler)
 
 
 def command_modules() -> list[ModuleType]:
@@ -99,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        with stop_signals_interrupt():
+        with stop_signals_interrupt(process_exits_after=argv is None):
             return int(args.handler(args) or 0)
     except LivefakeError as error:
         if args.debug:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import av
@@ -141,3 +142,14 @@ def test_convert_refuses_to_overwrite_its_input(tmp_path: Path, clip: Path, how:
     assert result.returncode == 2 and len(result.lines) == 1, result.stderr
     assert result.lines[0].startswith("livefake: error:") and "is the input" in result.lines[0]
     assert source.read_bytes() == before and partial_files(tmp_path) == []
+
+
+def test_a_second_signal_during_the_clean_up_changes_nothing(tmp_path: Path, clip: Path, face_models: object) -> None:
+    """An impatient second Ctrl-C must not cut the removal of the partial file short."""
+    process = start_cli(["convert", str(clip), str(tmp_path / "swapped.mp4"), "--face", "collins"])
+    wait_until(has_partial(tmp_path, min_bytes=1000), process)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.01)
+    result = signal_and_wait(process, signal.SIGINT)
+    assert_stopped_by(result, signal.SIGTERM, "convert")
+    assert list(tmp_path.iterdir()) == []
