@@ -18,7 +18,6 @@ This module is runtime code: numpy and OpenCV only, never torch.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import secrets
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from livefake.errors import InputError
+from livefake.errors import InputError, write_failure_reason
 
 FACESET_INDEX = "faceset.json"
 FACESET_VERSION = 1
@@ -113,16 +112,9 @@ def prepare_index(folder: str | Path, faceset: Faceset) -> Path:
         if created and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
         if isinstance(error, OSError):
-            raise InputError(f"cannot write {faceset_index_path(folder)}: {disk_error(error)}") from error
+            raise InputError(f"cannot write {faceset_index_path(folder)}: {write_failure_reason(error)}") from error
         raise
     return temporary
-
-
-def disk_error(error: OSError) -> str:
-    """What went wrong writing a file, in words: a full disk says so."""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full; free some space or write elsewhere"
-    return error.strerror or str(error)
 
 
 def face_path(folder: str | Path, face: FacesetFace) -> Path:

@@ -26,13 +26,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from livefake.errors import InputError
+from livefake.errors import InputError, write_failure_reason
 from livefake.face.align import alignment_matrix, transform_points, warp_to_crop
 from livefake.faceset import (
     FACESET_INDEX,
     Faceset,
     FacesetFace,
-    disk_error,
     face_path,
     faceset_index_path,
     prepare_index,
@@ -325,7 +324,7 @@ class FacesetWriter:
         try:
             path.write_bytes(data.tobytes())
         except OSError as error:
-            raise InputError(f"cannot write face crop {path}: {disk_error(error)}") from error
+            raise InputError(f"cannot write face crop {path}: {write_failure_reason(error)}") from error
 
     def save(self) -> None:
         self.saved = True
@@ -392,5 +391,5 @@ def write_contact_sheet(folder: str | Path, out: str | Path, columns: int = 8, l
         temporary.replace(out)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise InputError(f"cannot write contact sheet {out}: {disk_error(error)}") from error
+        raise InputError(f"cannot write contact sheet {out}: {write_failure_reason(error)}") from error
     return out

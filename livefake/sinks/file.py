@@ -7,7 +7,6 @@ removes the temporary file and raises one ``InputError`` naming the target.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import secrets
@@ -21,7 +20,7 @@ import cv2
 import numpy as np
 
 from livefake.config import OutputConfig
-from livefake.errors import InputError
+from livefake.errors import InputError, write_failure_reason
 from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Sink, StreamInfo
 from livefake.sinks.audio_copy import AudioCopier
@@ -54,14 +53,6 @@ def partial_path(path: Path) -> Path:
             continue
         return partial
     raise InputError(f"cannot write {path}: no free temporary name beside it")
-
-
-def write_failure(path: Path, error: BaseException) -> InputError:
-    """One line for a failed write: a full disk says so."""
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return InputError(f"cannot write {path}: the disk is full; free some space or write elsewhere")
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    return InputError(f"cannot write {path}: {reason}")
 
 
 class FileSink(Sink):
@@ -106,7 +97,7 @@ class FileSink(Sink):
         except BaseException as error:  # an interrupt too: the partial file must not stay behind
             self.abort()
             if isinstance(error, OSError | av.FFmpegError):
-                raise write_failure(self.path, error) from error
+                raise InputError(f"cannot write {self.path}: {write_failure_reason(error)}") from error
             raise
 
     def _open_container(self, info: StreamInfo) -> None:
@@ -131,7 +122,7 @@ class FileSink(Sink):
             yield
         except (OSError, av.FFmpegError) as error:
             self.abort()
-            raise write_failure(self.path, error) from error
+            raise InputError(f"cannot write {self.path}: {write_failure_reason(error)}") from error
 
     def _write(self, frame: Frame) -> None:
         self.frames += 1
