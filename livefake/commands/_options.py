@@ -22,6 +22,37 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def positive_seconds(text: str) -> float:
+    """``--seconds``: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return value
+
+
+def bind_address(text: str) -> str:
+    """``--bind``: an IP address (v4 or v6) or ``localhost``, refused at start otherwise."""
+    from livefake.sinks.addresses import check_bind
+
+    try:
+        return check_bind(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix(f"--bind {text!r} ")) from None
+
+
 def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("swap")
     group.add_argument(
@@ -32,7 +63,9 @@ def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--provider", choices=PROVIDERS, help="inference provider for --model (default auto)")
     group.add_argument("--color", choices=COLOR_TRANSFERS, help="colour transfer (default rct)")
     group.add_argument("--mask-erode", type=int, metavar="N", help="shrink (or grow, if negative) the mask by N px")
-    group.add_argument("--mask-blur", type=int, metavar="N", help="feather the mask edge over N px")
+    group.add_argument(
+        "--mask-blur", type=non_negative_int, metavar="N", help="feather the mask edge over N px (0 or more)"
+    )
     group.add_argument("--no-label", action="store_true", help="hide the visible 'AI-modified' label")
     group.add_argument("--show-landmarks", action="store_true", help="draw the tracked landmarks")
     group.add_argument("--config", metavar="TOML", help="settings file; flags override it")

@@ -7,6 +7,7 @@ whole is synthetic. The watermark has no switch; the label follows ``ProvenanceC
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,9 @@ from tqdm import tqdm
 
 from livefake.config import ProvenanceConfig
 from livefake.errors import InputError
-from livefake.merge.label import Label
+from livefake.merge.label import Label, render_label
 from livefake.merge.watermark import (
+    MIN_IMAGE_SIDE,
     Detection,
     WatermarkDetector,
     Watermarker,
@@ -30,6 +32,8 @@ from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Stage
 from livefake.sources.image import IMAGE_SUFFIXES, read_image
 from livefake.sources.video import open_container
+
+log = logging.getLogger(__name__)
 
 
 class ProvenanceStage(Stage):
@@ -46,6 +50,7 @@ class ProvenanceStage(Stage):
         self.payload = make_payload(source_id)
         self._label = Label(config.label_text, config.label_corner) if config.label else None
         self._watermarker = Watermarker(self.payload)
+        self._checked_size: tuple[int, int] | None = None
 
     def process(self, frame: Frame) -> Frame:
         frame.image = self.mark(frame.image)
@@ -55,10 +60,29 @@ class ProvenanceStage(Stage):
         """Label and watermark ``image``; in place when it is a writable contiguous buffer."""
         if not (image.flags.writeable and image.flags.c_contiguous and image.dtype == np.uint8):
             image = np.array(image, dtype=np.uint8, order="C")  # one copy we may write
+        height, width = image.shape[:2]
+        if self._checked_size != (width, height):
+            self._checked_size = (width, height)
+            warn_if_too_small(width, height, self.config)
         if self._label is not None:
             self._label.draw_inplace(image)
         self._watermarker.embed_inplace(image)
         return image
+
+
+def warn_if_too_small(width: int, height: int, config: ProvenanceConfig) -> None:
+    """One warning when frames of this size cannot show the label or carry a readable mark:
+    the output is still synthetic, and the user should know it is not visibly marked."""
+    missing = []
+    if config.label and render_label(config.label_text, config.label_corner, width, height) is None:
+        missing.append(f"the '{config.label_text}' label does not fit")
+    if min(width, height) < MIN_IMAGE_SIDE:
+        missing.append(f"the watermark cannot be read below {MIN_IMAGE_SIDE} px")
+    if missing:
+        log.warning(
+            "frames of %dx%d are too small for the provenance marks: %s; use a larger output size",
+            width, height, " and ".join(missing),
+        )  # fmt: skip
 
 
 MIN_MARKED_SHARE = 0.25  # a video counts as marked when at least this share of its frames is

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.05  # every blocking call wakes this often to look at the stop flag
 STOP_TIMEOUT_S = 0.9
+ABORT_TIMEOUT_S = 10.0  # an interrupted run waits this long for its sinks to remove their partial files
 
 Queued = tuple[int, Frame]  # (time put into the ring in monotonic ns, frame)
 
@@ -59,6 +60,7 @@ class Pipeline:
         self._threads: list[threading.Thread] = []
         self._opened = [threading.Event() for _ in self.stages]
         self._started = False
+        self._interrupted = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -103,16 +105,18 @@ class Pipeline:
         return finished
 
     def run(self) -> None:
-        """Start, wait for the end, and stop cleanly on Ctrl-C."""
+        """Start and wait for the end. On Ctrl-C (or a stop signal raised as KeyboardInterrupt)
+        the sinks are aborted, not finished, so no truncated output is kept; the interrupt is
+        raised again once they are."""
         self.start()
         try:
             while not self.join(timeout=0.2):
                 pass
         except KeyboardInterrupt:
-            log.info("interrupted, stopping")
+            self._interrupted = True
             self.stop()
-            if self._error is not None:
-                raise self._error from None
+            self._join_threads(ABORT_TIMEOUT_S)
+            raise
 
     def add_frame_listener(self, listener: Callable[[Frame], None]) -> None:
         """Call ``listener(frame)`` on the sink thread for every frame out (keep it cheap)."""
@@ -246,8 +250,13 @@ class Pipeline:
                     listener(frame)
         finally:
             for sink in self.sinks:
-                finish = sink.abort if self._error is not None else sink.close
-                _close_quietly(finish, f"sink:{sink.name}")
+                if self._error is not None or self._interrupted:
+                    _close_quietly(sink.abort, f"sink:{sink.name}")
+                    continue
+                try:
+                    sink.close()  # finishing a file (its trailer, the rename) can fail: that is an error
+                except Exception as error:  # noqa: BLE001 - thread edge: turned into a typed error
+                    self._fail(f"sink:{sink.name}", error)
 
 
 def _unique_names(names: list[str]) -> list[str]:

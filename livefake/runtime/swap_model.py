@@ -66,7 +66,7 @@ def nchw_rgb_to_bgr_uint8(batch: np.ndarray) -> np.ndarray:
 
 
 def load_swap_model(
-    path: str | Path, options: SessionOptions | None = None, dfm_face_type: str = "whole_face"
+    path: str | Path, options: SessionOptions | None = None, dfm_face_type: str = "whole"
 ) -> SwapModel:
     """Open a swap model file: a livefake contract model or a DeepFaceLab DFM model (ONNX).
 

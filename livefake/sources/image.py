@@ -36,15 +36,18 @@ class _PacedSource(Source):
         self._t_start = 0.0
         self._emitted = 0
 
-    def _pace(self) -> None:
-        if not self.realtime:
-            return
-        if self._emitted == 0:
-            self._t_start = time.monotonic()
-        delay = self._t_start + self._emitted / self.fps - time.monotonic()
-        if delay > 0:
-            time.sleep(min(delay, 1.0))
+    def _pace(self) -> float:
+        """Wait for the next frame's time (when ``realtime``); returns its presentation time,
+        frame count / fps, offline as well as live, so repeated images never share a time."""
+        if self.realtime:
+            if self._emitted == 0:
+                self._t_start = time.monotonic()
+            delay = self._t_start + self._emitted / self.fps - time.monotonic()
+            if delay > 0:
+                time.sleep(min(delay, 1.0))
+        pts = self._emitted / self.fps
         self._emitted += 1
+        return pts
 
 
 class ImageSource(_PacedSource):
@@ -68,8 +71,8 @@ class ImageSource(_PacedSource):
         if self._done or self._image is None:
             return None
         self._done = not self.repeat
-        self._pace()
-        return Captured(self._image.copy(), self._emitted / self.fps)
+        pts = self._pace()
+        return Captured(self._image.copy(), pts)
 
 
 class FolderSource(_PacedSource):
@@ -111,5 +114,4 @@ class FolderSource(_PacedSource):
                 continue
             if (image.shape[1], image.shape[0]) != self._size:
                 image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
-            self._pace()
-            return Captured(image, None)
+            return Captured(image, self._pace())
