@@ -25,6 +25,7 @@ from livefake.exporters.job import ExportJob, ExportReport, ExportRequest
 from livefake.exporters.onnx_export import ExportSource, check_fp32, export_onnx, prepare_export
 from livefake.exporters.quantize import quantize_int8
 from livefake.exporters.tensorrt import TENSORRT_MISSING, build_tensorrt, tensorrt_available
+from livefake.exporters.triton import finish_triton
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions
 
@@ -111,6 +112,7 @@ FORMATS: dict[str, ExportFormat] = {
             finish_tensorrt,
             needs_tensorrt,
         ),
+        ExportFormat("triton", "Triton model repository: --out REPO/NAME with config.pbtxt and 1/model.onnx", finish_triton),
     )
 }
 
