@@ -112,7 +112,7 @@ FORMATS: dict[str, ExportFormat] = {
             finish_tensorrt,
             needs_tensorrt,
         ),
-        ExportFormat("triton", "Triton model repository: --out REPO/NAME with config.pbtxt and 1/model.onnx", finish_triton),
+        ExportFormat("triton", "Triton model repository: REPO/NAME/config.pbtxt + 1/model.onnx", finish_triton),
     )
 }
 

@@ -16,22 +16,21 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from livefake.errors import InputError, ModelError
-from livefake.runtime.contract import CONTRACT_KEY, TensorSpec, check_opset, read_contract, read_opset
+from livefake.runtime.contract import TensorSpec, check_opset, read_contract, read_opset
 from livefake.runtime.session import ModelSession, SessionOptions
+from livefake.runtime.triton import LAYOUT_KEY, parameter_key
 
 if TYPE_CHECKING:
     from livefake.exporters.job import ExportJob  # imports torch: only for the type
 
 MODEL_FILE = "model.onnx"
 CONFIG_FILE = "config.pbtxt"
-PARAMETER_PREFIX = "livefake."
-LAYOUT_KEY = "livefake.layout"  # "contract" or "dfm"
 TRITON_TYPES = {"tensor(float)": "TYPE_FP32", "tensor(float16)": "TYPE_FP16"}
 MAX_BATCH_SIZE = 8
 QUEUE_DELAY_US = 500  # a frame's crops wait at most this long for other clients' crops
@@ -46,22 +45,6 @@ class RepositorySettings:
     dynamic_batching: bool = True
     instances: int = 1
     kind: str = "KIND_AUTO"  # KIND_AUTO: the GPU where there is one, else the CPU
-
-
-def parameter_key(metadata_key: str) -> str:
-    """The config parameter that carries one contract metadata key (``resolution`` -> ``livefake.resolution``)."""
-    return metadata_key if metadata_key.startswith(PARAMETER_PREFIX) else PARAMETER_PREFIX + metadata_key
-
-
-def metadata_from_parameters(parameters: Mapping[str, str]) -> dict[str, str]:
-    """The contract metadata back from a config's ``livefake.*`` parameters (inverse of ``parameter_key``)."""
-    result = {}
-    for key, value in parameters.items():
-        if key == CONTRACT_KEY:
-            result[key] = value
-        elif key.startswith(PARAMETER_PREFIX) and key != LAYOUT_KEY:
-            result[key[len(PARAMETER_PREFIX) :]] = value
-    return result
 
 
 def model_config(name: str, session: ModelSession, layout: str, settings: RepositorySettings) -> str:
@@ -111,7 +94,9 @@ def _tensor(path: str, spec: TensorSpec) -> str:
     dims = spec.shape[1:]
     if not spec.shape or not all(isinstance(axis, int) and axis > 0 for axis in dims):
         raise ModelError(f"{path}: tensor '{spec.name}' has shape {list(spec.shape)}, expected [N, fixed sizes...]")
-    return f"  {{ name: {quote(spec.name)} data_type: {TRITON_TYPES[spec.dtype]} dims: [ {', '.join(map(str, dims))} ] }}"
+    return (
+        f"  {{ name: {quote(spec.name)} data_type: {TRITON_TYPES[spec.dtype]} dims: [ {', '.join(map(str, dims))} ] }}"
+    )
 
 
 def check_model(session: ModelSession) -> str:

@@ -68,6 +68,10 @@ def swap_source_id(config: LiveConfig) -> str:
     path = config.swap.model or config.swap.face
     if path is None:
         return "passthrough"
+    if path.startswith("triton://"):  # a served model: its address names it
+        import hashlib
+
+        return hashlib.sha256(path.encode()).hexdigest()[:16]
     file = Path(path).expanduser()
     if not file.is_file():
         kind = "model" if config.swap.model else "face photo"

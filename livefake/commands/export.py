@@ -18,7 +18,7 @@ FORMAT_NAMES = ("onnx", "int8", "fp16", "tensorrt", "triton")  # the table lives
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", metavar="RUN_OR_CKPT", help="training run folder or checkpoint file")
     parser.add_argument("--to", dest="format", choices=FORMAT_NAMES, default="onnx", help="format (default onnx)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="model file to write (--to triton: the repository)")
+    parser.add_argument("--out", required=True, metavar="FILE", help="file to write (--to triton: the repository)")
     parser.add_argument("--name", help="--to triton: the model's name in the repository (default: the input's name)")
     parser.add_argument(
         "--calibration", metavar="FACESET", help="faceset for int8 calibration and checks (default: the run's src)"

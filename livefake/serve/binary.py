@@ -157,13 +157,22 @@ def python_stub(install: TritonInstall, version: str | None = None) -> Path | No
     return None
 
 
+def stub_environment_path(cache_dir: Path | None = None) -> Path:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return (cache_dir or default_cache_dir()).parent / f"stub-env-py{version}"
+
+
+def stub_environment_ready(cache_dir: Path | None = None) -> bool:
+    return (stub_environment_path(cache_dir) / MANIFEST).is_file()
+
+
 def stub_environment(cache_dir: Path | None = None) -> Path:
     """A venv for the Python-backend stub: numpy 1 first, then this environment's packages (.pth).
 
     Made once per Python version in the cache; the stub finds it as the ``python3`` first on PATH.
     """
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    root = (cache_dir or default_cache_dir()).parent / f"stub-env-py{version}"
+    root = stub_environment_path(cache_dir)
     if (root / MANIFEST).is_file():
         return root
     if version not in NUMPY1_WHEELS:

@@ -121,6 +121,12 @@ class TritonServer:
                 self.process.kill()
                 self.process.wait(timeout)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (its Python-backend stubs notice and exit on their own)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10.0)
+
     def close(self) -> None:
         self.stop()
         self._work.cleanup()
@@ -171,7 +177,9 @@ def stage_python_model(model: Path, target: Path, threads: int | None) -> None:
     config = parse_config(model / CONFIG_FILE)
     onnx_backed = config.backend == "onnxruntime" or config.platform == "onnxruntime_onnx"
     if not onnx_backed:
-        raise InputError(f"{model}: backend {config.backend or config.platform!r} is not an ONNX model livefake can serve")
+        raise InputError(
+            f"{model}: backend {config.backend or config.platform!r} is not an ONNX model livefake can serve"
+        )
     config.backend, config.platform = "python", ""
     for group in config.instance_group:
         group.kind = group.KIND_CPU  # the Python backend model picks CUDA inside ONNX Runtime itself
