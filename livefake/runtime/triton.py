@@ -240,7 +240,8 @@ class TritonSwapModel(SwapModel):
 
     def _reachable(self) -> None:
         if self._backoff > BACKOFF_S[0]:
-            log.info("%s: the server answers again; swapping resumes", self.url)
+            untouched = sum(count for kind, count in self.counts.items() if kind != "answered")
+            log.info("%s: the server answers again; swapping resumes (%d frames passed untouched)", self.url, untouched)
             self._warned.discard("lost")
             self._warned.discard("server_down")
         self._backoff = BACKOFF_S[0]

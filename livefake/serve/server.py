@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -157,7 +158,9 @@ class TritonServer:
             raise DeviceError(
                 f"{self.install.binary} has neither the ONNX Runtime backend nor a Python {version} backend stub"
             )
-        work = Path(self._work.name)
+        work = Path(self._work.name) / "staged"  # made afresh on each start (a restart re-reads the repository)
+        if work.exists():
+            shutil.rmtree(work)
         backends = work / "backends" / "python"
         backends.mkdir(parents=True)
         for item in (self.install.backends / "python").iterdir():
