@@ -47,6 +47,7 @@ def server(exported: SimpleNamespace) -> Iterator[SimpleNamespace]:
     started = time.monotonic()
     with TritonServer(install, exported.repo, port=port, threads=1) as running:
         yield SimpleNamespace(url=f"triton://127.0.0.1:{port}", process=running, start_s=time.monotonic() - started)
+        running.kill()  # a graceful stop waits ~3 s on the Python-backend stubs
 
 
 def test_repository_config_parses_as_triton_model_config(exported: SimpleNamespace) -> None:
@@ -78,7 +79,9 @@ def test_config_that_breaks_the_contract_is_refused(exported: SimpleNamespace) -
         contract_from_config("triton://x:1/lite", config, "whole_face")
 
 
-def test_served_model_is_ready_and_equals_local_onnx_runtime(server: SimpleNamespace, exported: SimpleNamespace) -> None:
+def test_served_model_is_ready_and_equals_local_onnx_runtime(
+    server: SimpleNamespace, exported: SimpleNamespace
+) -> None:
     import tritonclient.grpc as grpcclient
 
     client = grpcclient.InferenceServerClient(server.url.removeprefix("triton://"))
@@ -200,7 +203,7 @@ def _dfm_graph(resolution: int = 32) -> onnx.ModelProto:
     from onnx import TensorProto, helper
 
     one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
-    bounds = [helper.make_tensor(name, TensorProto.INT64, [1], [value]) for name, value in (("s", 0), ("e", 1), ("a", 3))]
+    bounds = [helper.make_tensor(name, TensorProto.INT64, [1], [at]) for name, at in (("s", 0), ("e", 1), ("a", 3))]
     nodes = [
         helper.make_node("Sub", ["one", "in_face:0"], ["out_celeb_face:0"]),
         helper.make_node("Slice", ["in_face:0", "s", "e", "a"], ["out_celeb_face_mask:0"]),
@@ -219,3 +222,23 @@ def _dfm_graph(resolution: int = 32) -> onnx.ModelProto:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model
+
+
+def test_export_of_a_checkpoint_writes_a_checked_repository(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch", reason="exporting a checkpoint needs PyTorch (livefake[train])")
+    from livefake.exporters.formats import run_export
+    from livefake.exporters.job import ExportRequest
+    from livefake.exporters.onnx_export import source_from_model
+    from livefake.models import build_model, default_config
+
+    model = build_model(default_config("lite", 64, encoder_dims=8, inter_dims=16, decoder_dims=8)).eval()
+    (tmp_path / "repo" / "lite").mkdir(parents=True)
+    (tmp_path / "repo" / "lite" / "stale.txt").write_text("an older model of the same name")
+    request = ExportRequest(checkpoint="unused", format="triton", out=str(tmp_path / "repo" / "lite"), check_crops=2)
+    with torch.no_grad():
+        report = run_export(request, source=source_from_model(model, "dst", steps=3))
+    folder = tmp_path / "repo" / "lite"
+    assert sorted(path.name for path in folder.rglob("*")) == ["1", "config.pbtxt", "model.onnx"]
+    assert report.figures["fp32 max abs diff vs PyTorch"] < 1e-4
+    assert 'parameters { key: "livefake.steps" value: { string_value: "3" } }' in (folder / "config.pbtxt").read_text()
+    assert [path.name for path in tmp_path.iterdir()] == ["repo"]  # no work folder left behind
