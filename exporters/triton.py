@@ -33,7 +33,7 @@ MODEL_FILE = "model.onnx"
 CONFIG_FILE = "config.pbtxt"
 TRITON_TYPES = {"tensor(float)": "TYPE_FP32", "tensor(float16)": "TYPE_FP16"}
 MAX_BATCH_SIZE = 8
-QUEUE_DELAY_US = 500  # a frame's crops wait at most this long for other clients' crops
+QUEUE_DELAY_US = 100  # a frame's crops wait at most this long for other clients' crops
 
 
 @dataclass(frozen=True)

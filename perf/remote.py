@@ -61,9 +61,29 @@ def bench(model: str, seconds: float, work: Path, tag: str) -> dict[str, Any]:
             "swap_p50_ms": data["stages"].get("swap", {}).get("p50_ms")}  # fmt: skip
 
 
+def measure_equal(model: Path, server: TritonServer, name: str) -> dict[str, Any]:
+    """Must-show 1: the server reports the model ready; its outputs against local ONNX Runtime on the same crops."""
+    import tritonclient.grpc as grpcclient
+
+    from livefake.runtime.session import ModelSession, SessionOptions
+
+    client = grpcclient.InferenceServerClient(server.grpc_url)
+    blob = np.random.default_rng(3).random((8, 3, 128, 128), dtype=np.float32)
+    request = grpcclient.InferInput("crop", list(blob.shape), "FP32")
+    request.set_data_from_numpy(blob)
+    answer = client.infer(name, [request])
+    local = ModelSession(model, SessionOptions(provider="cpu")).run({"crop": blob}, ["face", "mask"])
+    return {
+        "model_ready": bool(client.is_model_ready(name)),
+        "max_abs_diff_face": float(np.abs(answer.as_numpy("face") - local[0]).max()),
+        "max_abs_diff_mask": float(np.abs(answer.as_numpy("mask") - local[1]).max()),
+        "crops": 8,
+    }
+
+
 def measure_bench(model: Path, url: str, seconds: float, work: Path) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {"local": [], "triton": []}
-    for round_index in range(2):
+    for round_index in range(3):
         runs["local"].append(bench(str(model), seconds, work, f"local{round_index}"))
         runs["triton"].append(bench(url, seconds, work, f"triton{round_index}"))
     summary = {
@@ -181,10 +201,41 @@ def measure_kill_cli(url: str, server: TritonServer, clip: Path) -> dict[str, An
             "log_lines": [line for line in stderr.splitlines() if "triton" in line or "fps" in line][-6:]}  # fmt: skip
 
 
+def run_sections(work: Path, sections: set[str], args: argparse.Namespace, results: dict[str, Any]) -> None:
+    install = find_server()
+    assert install is not None
+    model = lite_model(work / "lite128.onnx", resolution=128)
+    exported = run_cli("export", str(model), "--to", "triton", "--name", "lite", "--out", str(work / "repo"))
+    assert exported.returncode == 0, exported.stderr
+    port = free_port_block()
+    started = time.monotonic()
+    with TritonServer(install, work / "repo", port=port, threads=args.server_threads) as server:
+        results["server start to ready s"] = round(time.monotonic() - started, 2)
+        url = f"triton://{server.grpc_url}/lite"
+        if "equal" in sections:
+            results["triton vs local ONNX Runtime"] = measure_equal(model, server, "lite")
+            print(json.dumps(results["triton vs local ONNX Runtime"], indent=2), flush=True)
+        if "bench" in sections:
+            results["bench live 640x480"] = measure_bench(model, url, args.seconds, work)
+            print(json.dumps(results["bench live 640x480"]["median"], indent=2), flush=True)
+        if "kill" in sections:
+            results["server killed mid-run"] = measure_kill(url, server, 10.0)
+            print(json.dumps(results["server killed mid-run"], indent=2), flush=True)
+            from livefake.demo_clip import demo_clip
+
+            clip = demo_clip((640, 480), 10.0)
+            results["server killed mid-run, livefake live"] = measure_kill_cli(url, server, clip)
+            print(json.dumps(results["server killed mid-run, livefake live"], indent=2), flush=True)
+    if "clients" in sections:
+        results["four clients"] = measure_clients(model, work, args.seconds, threads=args.server_threads)
+        print(json.dumps(results["four clients"], indent=2), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each bench / client run")
-    parser.add_argument("--only", default="bench,clients,kill")
+    parser.add_argument("--only", default="equal,bench,clients,kill")
+    parser.add_argument("--server-threads", type=int, help="ONNX Runtime threads in the server (default: one per core)")
     args = parser.parse_args()
     sections = set(args.only.split(","))
     install = find_server()
@@ -195,29 +246,10 @@ def main() -> None:
         "server": f"tritonserver {TRITON_VERSION} ({install.origin}), "
         f"{'ONNX Runtime' if install.has_backend('onnxruntime') else 'Python'} backend, CPU",
         "model": "lite 128 px, default widths, stand-in weights (exporters/stand_in.py)",
+        "server ONNX Runtime threads": args.server_threads or "one per core",
     }
     with tempfile.TemporaryDirectory(prefix="livefake-remote-") as folder:
-        work = Path(folder)
-        model = lite_model(work / "lite128.onnx", resolution=128)
-        exported = run_cli("export", str(model), "--to", "triton", "--name", "lite", "--out", str(work / "repo"))
-        assert exported.returncode == 0, exported.stderr
-        port = free_port_block()
-        with TritonServer(install, work / "repo", port=port) as server:
-            url = f"triton://{server.grpc_url}/lite"
-            if "bench" in sections:
-                results["bench live 640x480"] = measure_bench(model, url, args.seconds, work)
-                print(json.dumps(results["bench live 640x480"]["median"], indent=2), flush=True)
-            if "kill" in sections:
-                results["server killed mid-run"] = measure_kill(url, server, 10.0)
-                print(json.dumps(results["server killed mid-run"], indent=2), flush=True)
-                from livefake.demo_clip import demo_clip
-
-                clip = demo_clip((640, 480), 10.0)
-                results["server killed mid-run, livefake live"] = measure_kill_cli(url, server, clip)
-                print(json.dumps(results["server killed mid-run, livefake live"], indent=2), flush=True)
-        if "clients" in sections:
-            results["four clients"] = measure_clients(model, work, args.seconds, threads=None)
-            print(json.dumps(results["four clients"], indent=2), flush=True)
+        run_sections(Path(folder), sections, args, results)
     out = RESULTS / "remote.json"
     previous = json.loads(out.read_text()) if out.exists() else {}
     previous.update(results)

@@ -49,11 +49,13 @@ def _free(port: int) -> bool:
 def server_or_skip():  # type: ignore[no-untyped-def]
     """The tritonserver install to test with, or a skip saying why there is none (nothing is downloaded)."""
     pytest.importorskip("tritonclient.grpc", reason="tritonclient not installed: pip install 'livefake[remote]'")
-    from livefake.serve.binary import find_server, stub_environment_ready
+    from livefake.serve.binary import find_server, libpython, stub_environment_ready
 
     install = find_server()
     if install is None or not (install.has_backend("onnxruntime") or stub_environment_ready()):
         pytest.skip("no tritonserver on PATH and none fetched: run `livefake serve --fetch-only` once")
+    if not install.has_backend("onnxruntime") and libpython() is None:
+        pytest.skip("Triton's Python backend needs a shared libpython and this Python is a static build")
     return install
 
 

@@ -157,6 +157,19 @@ def python_stub(install: TritonInstall, version: str | None = None) -> Path | No
     return None
 
 
+def libpython() -> Path | None:
+    """This interpreter's shared libpython, which the Python-backend stub loads (None: a static build)."""
+    import ctypes.util
+    import sysconfig
+
+    name = str(sysconfig.get_config_var("INSTSONAME") or "")
+    libdir = Path(str(sysconfig.get_config_var("LIBDIR") or ""))
+    if name and (libdir / name).is_file():
+        return libdir / name
+    found = ctypes.util.find_library(f"python{sys.version_info.major}.{sys.version_info.minor}")
+    return Path(found) if found else None
+
+
 def stub_environment_path(cache_dir: Path | None = None) -> Path:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     return (cache_dir or default_cache_dir()).parent / f"stub-env-py{version}"

@@ -28,7 +28,7 @@ from types import TracebackType
 
 from livefake.errors import DeviceError, InputError
 from livefake.exporters.triton import CONFIG_FILE, MODEL_FILE, repository_models
-from livefake.serve.binary import TritonInstall, python_stub, stub_environment
+from livefake.serve.binary import TritonInstall, libpython, python_stub, stub_environment
 
 log = logging.getLogger("livefake.serve")
 READY_TIMEOUT_S = 60.0
@@ -157,6 +157,11 @@ class TritonServer:
             version = f"{sys.version_info.major}.{sys.version_info.minor}"
             raise DeviceError(
                 f"{self.install.binary} has neither the ONNX Runtime backend nor a Python {version} backend stub"
+            )
+        if libpython() is None:
+            raise DeviceError(
+                f"Triton's Python backend needs a shared libpython{sys.version_info.major}.{sys.version_info.minor}; "
+                "this Python is a static build: install one built with --enable-shared (or the libpython3.x package)"
             )
         work = Path(self._work.name) / "staged"  # made afresh on each start (a restart re-reads the repository)
         if work.exists():

@@ -55,7 +55,7 @@ def test_repository_config_parses_as_triton_model_config(exported: SimpleNamespa
 
     config = parse_config(exported.repo / "lite" / "config.pbtxt")
     assert config.name == "lite" and config.backend == "onnxruntime"
-    assert config.max_batch_size == 8 and config.dynamic_batching.max_queue_delay_microseconds == 500
+    assert config.max_batch_size == 8 and config.dynamic_batching.max_queue_delay_microseconds == 100
     assert [(t.name, list(t.dims)) for t in config.input] == [("crop", [3, 64, 64])]
     assert [(t.name, list(t.dims)) for t in config.output] == [("face", [3, 64, 64]), ("mask", [1, 64, 64])]
     assert config.instance_group[0].count == 1
