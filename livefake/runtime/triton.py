@@ -121,10 +121,18 @@ class Pending:
         self.done = threading.Event()
         self.result: Any = None
         self.error: Exception | None = None
+        self.sent_at = time.monotonic()
+        self.answered_at = float("inf")
 
     def __call__(self, result: Any, error: Exception | None) -> None:
         self.result, self.error = result, error
+        self.answered_at = time.monotonic()
         self.done.set()
+
+    def in_time(self, budget_s: float) -> bool:
+        """Wait out what is left of the budget; True when the answer came within it (counted from sending)."""
+        self.done.wait(max(0.0, self.sent_at + budget_s - time.monotonic()))
+        return self.answered_at - self.sent_at <= budget_s
 
 
 class TritonSwapModel(SwapModel):
@@ -178,7 +186,7 @@ class TritonSwapModel(SwapModel):
                 self._skip("busy", busy)
             self._in_flight += 1
         pending = self._send(self._feed(crops))
-        if not pending.done.wait(self.url.budget_ms / 1000.0):
+        if not pending.in_time(self.url.budget_ms / 1000.0):
             self._skip("late", f"answer later than {self.url.budget_ms:.0f} ms: the frame passes untouched")
         if pending.error is not None:
             self._lost(pending.error)
