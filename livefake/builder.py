@@ -47,7 +47,12 @@ def build_swap_stage(config: LiveConfig) -> Stage:
         from livefake.swap.model import ModelSwapStage
 
         options = SessionOptions(provider=config.swap.provider, threads=config.swap.threads)
-        model = load_swap_model(config.swap.model, options, dfm_face_type=config.swap.dfm_face_type)
+        path = config.swap.model
+        if config.offline and path.startswith("triton://"):
+            from livefake.runtime.triton import offline_url
+
+            path = offline_url(path)  # a conversion waits for every answer
+        model = load_swap_model(path, options, dfm_face_type=config.swap.dfm_face_type)
         return ModelSwapStage(config.swap, model=model, max_faces=config.track.max_faces)
     from livefake.swap.photo import load_target_face
 

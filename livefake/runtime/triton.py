@@ -40,6 +40,7 @@ PARAMETER_PREFIX = "livefake."  # config parameters carrying the contract metada
 LAYOUT_KEY = "livefake.layout"  # "contract" or "dfm"
 BUDGET_MS = 50.0  # 1.5 frame periods at 30 fps
 IN_FLIGHT = 2
+OFFLINE_BUDGET_MS = 30000.0  # `convert`: every frame waits for its answer (a lost server still passes frames)
 BACKOFF_S = (0.1, 2.0)  # first retry after a lost server, doubling up to the second
 CONNECT_TIMEOUT_S = 5.0
 TRITON_DTYPES = {
@@ -104,6 +105,13 @@ def parse_url(url: str) -> TritonUrl:
     if options or budget <= 0 or in_flight < 1:
         raise InputError(f"model URL {url}: options are budget_ms > 0 and in_flight >= 1")
     return TritonUrl(parts.hostname, port, name, budget, in_flight)
+
+
+def offline_url(url: str, budget_ms: float = OFFLINE_BUDGET_MS) -> str:
+    """The URL with a conversion's budget (no frame is live: wait for each answer) unless one is given."""
+    if "budget_ms=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}budget_ms={budget_ms:g}"
 
 
 def import_tritonclient() -> Any:

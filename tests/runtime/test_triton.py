@@ -178,8 +178,13 @@ def test_bad_urls_are_refused(url: str) -> None:
 
 
 def test_url_options_are_read() -> None:
+    from livefake.runtime.triton import offline_url
+
     url = parse_url("triton://gpu-box:9001/lite?budget_ms=80&in_flight=3")
     assert (url.address, url.name, url.budget_ms, url.in_flight) == ("gpu-box:9001", "lite", 80.0, 3)
+    assert parse_url(offline_url("triton://h:1/lite")).budget_ms == 30000.0
+    assert parse_url(offline_url("triton://h:1/lite?in_flight=3")).in_flight == 3
+    assert parse_url(offline_url("triton://h:1/lite?budget_ms=80")).budget_ms == 80.0
 
 
 def test_repository_refuses_a_model_without_contract(tmp_path: Path) -> None:
