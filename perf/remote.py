@@ -82,16 +82,21 @@ def measure_equal(model: Path, server: TritonServer, name: str) -> dict[str, Any
 
 
 def measure_bench(model: Path, url: str, seconds: float, work: Path) -> dict[str, Any]:
-    runs: dict[str, list[dict[str, Any]]] = {"local": [], "triton": []}
-    for round_index in range(3):
-        runs["local"].append(bench(str(model), seconds, work, f"local{round_index}"))
-        runs["triton"].append(bench(url, seconds, work, f"triton{round_index}"))
-    summary = {
+    """Local, Triton (default URL: async, 2 in flight) and Triton ``?in_flight=1`` (blocking), alternated twice."""
+    models = {"local": str(model), "triton": url, "triton in_flight=1": f"{url}?in_flight=1"}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in models}
+    for round_index in range(2):
+        for name, target in models.items():
+            runs[name].append(bench(target, seconds, work, f"{name.split()[0]}-{round_index}"))
+    summary: dict[str, Any] = {
         name: {key: float(np.median([run[key] for run in values])) for key in ("fps", "latency_p50_ms")}
         for name, values in runs.items()
     }
-    summary["fps_ratio"] = summary["triton"]["fps"] / summary["local"]["fps"]
-    summary["latency_p50_delta_ms"] = summary["triton"]["latency_p50_ms"] - summary["local"]["latency_p50_ms"]
+    for name in ("triton", "triton in_flight=1"):
+        summary[f"{name}: fps ratio"] = round(summary[name]["fps"] / summary["local"]["fps"], 3)
+        summary[f"{name}: latency p50 delta ms"] = round(
+            summary[name]["latency_p50_ms"] - summary["local"]["latency_p50_ms"], 2
+        )
     return {"runs": runs, "median": summary}
 
 

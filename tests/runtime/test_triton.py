@@ -112,13 +112,14 @@ def test_triton_swap_model_matches_the_local_model(
     assert remote.counts["answered"] == 1
 
 
+@pytest.mark.parametrize("in_flight", [8, 1])
 def test_late_answer_lets_the_frame_pass_untouched_counted_and_warned_once(
-    server: SimpleNamespace, caplog: pytest.LogCaptureFixture
+    server: SimpleNamespace, caplog: pytest.LogCaptureFixture, in_flight: int
 ) -> None:
     from livefake.config import SwapConfig
     from livefake.swap.model import ModelSwapStage
 
-    model = TritonSwapModel(f"{server.url}/lite?budget_ms=0.01&in_flight=8")
+    model = TritonSwapModel(f"{server.url}/lite?budget_ms=0.01&in_flight={in_flight}")
     stage = ModelSwapStage(SwapConfig(model="unused"), model=model)
     stage._crops = np.empty((4, model.resolution, model.resolution, 3), np.uint8)
     from livefake.face import mesh
@@ -136,14 +137,15 @@ def test_late_answer_lets_the_frame_pass_untouched_counted_and_warned_once(
     assert sum("later than" in record.getMessage() for record in caplog.records) == 1
 
 
-def test_lost_server_passes_frames_untouched_then_swapping_resumes(exported: SimpleNamespace) -> None:
+@pytest.mark.parametrize("in_flight", [2, 1])
+def test_lost_server_passes_frames_untouched_then_swapping_resumes(exported: SimpleNamespace, in_flight: int) -> None:
     from livefake.serve.server import TritonServer
 
     install = server_or_skip()
     port = free_port_block()
     batch = crops(1)
     with TritonServer(install, exported.repo, port=port, threads=1) as first:
-        model = TritonSwapModel(f"triton://127.0.0.1:{port}/lite?budget_ms=2000")
+        model = TritonSwapModel(f"triton://127.0.0.1:{port}/lite?budget_ms=2000&in_flight={in_flight}")
         model.swap_crops(batch)
         first.kill()
     started = time.monotonic()
