@@ -13,8 +13,7 @@ frames pass untouched meanwhile, and the swap resumes when it answers again. Eve
 that passes untouched is counted in :attr:`TritonSwapModel.counts`, with one warning per kind.
 
 URL options: ``?budget_ms=50&in_flight=2`` (defaults below). ``in_flight=1`` makes each call a
-blocking request with the budget as its deadline (a late one is cancelled): the lowest latency
-where round trips are short, no overlap where they are long.
+blocking request with the budget as its deadline (a late one is cancelled, not left running).
 """
 
 from __future__ import annotations
@@ -207,7 +206,7 @@ class TritonSwapModel(SwapModel):
 
     def _swap_blocking(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``in_flight=1``: a blocking call with the budget as its deadline, answered on this thread
-        (no hand-off through gRPC's callback thread: one GIL acquisition less per frame)."""
+        (no hand-off through gRPC's callback thread)."""
         tensor, outputs = self._request(self._feed(crops))
         try:
             result = self._client.infer(
