@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -88,8 +89,12 @@ class TritonServer:
         else:
             repository, backends = self.repository, self.install.backends
         with self.log_path.open("wb") as log_file:
-            self.process = subprocess.Popen(
-                self.command(repository, backends), stdout=log_file, stderr=subprocess.STDOUT, env=self._env()
+            self.process = subprocess.Popen(  # its own process group: the Python-backend stubs are in it
+                self.command(repository, backends),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=self._env(),
+                start_new_session=True,
             )
         self.wait_ready(timeout)
 
@@ -123,13 +128,23 @@ class TritonServer:
                 self.process.wait(timeout)
 
     def kill(self) -> None:
-        """SIGKILL, as a crash would (its Python-backend stubs notice and exit on their own)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL to the server and its Python-backend stubs at once, as a crash of the machine would
+        (the stubs outlive a server killed alone)."""
+        if self.process is not None:
+            self._kill_group()
             self.process.wait(10.0)
+
+    def _kill_group(self) -> None:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:  # the group is gone already
+            pass
 
     def close(self) -> None:
         self.stop()
+        if self.process is not None:
+            self._kill_group()  # any stub left behind
         self._work.cleanup()
 
     def __enter__(self) -> TritonServer:

@@ -45,9 +45,11 @@ def server(exported: SimpleNamespace) -> Iterator[SimpleNamespace]:
     install = server_or_skip()
     port = free_port_block()
     started = time.monotonic()
-    with TritonServer(install, exported.repo, port=port, threads=1) as running:
+    running = TritonServer(install, exported.repo, port=port, threads=1)
+    with running:
         yield SimpleNamespace(url=f"triton://127.0.0.1:{port}", process=running, start_s=time.monotonic() - started)
         running.kill()  # a graceful stop waits ~3 s on the Python-backend stubs
+    assert not _stubs_of(running), "no Python-backend stub outlives the server"
 
 
 def test_repository_config_parses_as_triton_model_config(exported: SimpleNamespace) -> None:
@@ -148,6 +150,7 @@ def test_lost_server_passes_frames_untouched_then_swapping_resumes(exported: Sim
         model = TritonSwapModel(f"triton://127.0.0.1:{port}/lite?budget_ms=2000&in_flight={in_flight}")
         model.swap_crops(batch)
         first.kill()
+        assert not _stubs_of(first), "the kill takes the Python-backend stubs with the server"
     started = time.monotonic()
     outcomes = []
     for _ in range(10):
@@ -249,3 +252,17 @@ def test_export_of_a_checkpoint_writes_a_checked_repository(tmp_path: Path) -> N
     assert report.figures["fp32 max abs diff vs PyTorch"] < 1e-4
     assert 'parameters { key: "livefake.steps" value: { string_value: "3" } }' in (folder / "config.pbtxt").read_text()
     assert [path.name for path in tmp_path.iterdir()] == ["repo"]  # no work folder left behind
+
+
+def _stubs_of(server: object) -> list[str]:
+    """Python-backend stub processes still running from ``server``'s staged folder."""
+    work = server._work.name  # type: ignore[attr-defined]
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if work in text and "triton_python_backend_stub" in text:
+            found.append(text)
+    return found
