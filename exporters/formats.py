@@ -31,6 +31,7 @@ from livefake.exporters.onnx_export import (
 )
 from livefake.exporters.quantize import quantize_int8
 from livefake.exporters.tensorrt import TENSORRT_MISSING, build_tensorrt, cache_dir, tensorrt_available
+from livefake.exporters.triton import finish_triton
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions
 
@@ -122,6 +123,7 @@ FORMATS: dict[str, ExportFormat] = {
             finish_tensorrt,
             needs_tensorrt,
         ),
+        ExportFormat("triton", "Triton model repository: REPO/NAME/config.pbtxt + 1/model.onnx", finish_triton),
     )
 }
 

@@ -47,7 +47,12 @@ def build_swap_stage(config: LiveConfig) -> Stage:
         from livefake.swap.model import ModelSwapStage
 
         options = SessionOptions(provider=config.swap.provider, threads=config.swap.threads)
-        model = load_swap_model(config.swap.model, options, dfm_face_type=config.swap.dfm_face_type)
+        path = config.swap.model
+        if config.offline and path.startswith("triton://"):
+            from livefake.runtime.triton import offline_url
+
+            path = offline_url(path)  # a conversion waits for every answer
+        model = load_swap_model(path, options, dfm_face_type=config.swap.dfm_face_type)
         return ModelSwapStage(config.swap, model=model, max_faces=config.track.max_faces)
     from livefake.swap.photo import load_target_face
 
@@ -68,6 +73,10 @@ def swap_source_id(config: LiveConfig) -> str:
     path = config.swap.model or config.swap.face
     if path is None:
         return "passthrough"
+    if path.startswith("triton://"):  # a served model: its address names it
+        import hashlib
+
+        return hashlib.sha256(path.encode()).hexdigest()[:16]
     file = Path(path).expanduser()
     if not file.is_file():
         kind = "model" if config.swap.model else "face photo"
