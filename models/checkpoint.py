@@ -128,8 +128,9 @@ def load_checkpoint(path_or_run_dir: str | Path) -> LoadedCheckpoint:
         if errors:
             logger.warning("%s; using the previous checkpoint %s", errors[0], candidate)
         return loaded
-    detail = "; ".join(errors) if errors else f"no {CHECKPOINT_FILE} in it"
-    raise ModelError(f"run folder {path} has no valid checkpoint ({detail}): train first with `livefake train`")
+    if errors:
+        raise ModelError(f"run folder {path} has no usable checkpoint: {'; '.join(errors)}")
+    raise ModelError(f"run folder {path} has no {CHECKPOINT_FILE}: train first with `livefake train`")
 
 
 def has_checkpoint(run_dir: str | Path) -> bool:

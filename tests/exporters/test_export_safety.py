@@ -46,7 +46,7 @@ def test_a_nan_checkpoint_is_refused_through_the_cli(tmp_path: Path) -> None:
     result = run_cli(["export", str(run), "--out", str(out)])
     assert result.returncode == 4, result.stderr
     errors = [line for line in result.lines if line.startswith("livefake: error:")]
-    assert len(errors) == 1 and "NaN or infinite" in errors[0] and "weight" in errors[0], result.stderr
+    assert len(errors) == 1 and "NaN or infinit" in errors[0] and "weight" in errors[0], result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
