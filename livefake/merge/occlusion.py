@@ -82,7 +82,7 @@ def hand_mask(hands: Sequence[Hand], matrix: np.ndarray, shape: tuple[int, int])
     if feather == 0.0:
         return None
     drawn = canvas.astype(np.float32) * np.float32(1 / 255)
-    return np.maximum(drawn, feather_mask(drawn, -feather, feather))
+    return np.clip(np.maximum(drawn, feather_mask(drawn, -feather, feather)), 0.0, 1.0)
 
 
 class HandOcclusion:
