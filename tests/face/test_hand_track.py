@@ -82,3 +82,14 @@ def test_builder_adds_the_hand_stage_unless_occlusion_is_off(face_models) -> Non
     assert names[:3] == ["track", "hands", "swap"]
     off = [stage.name for stage in build_stages(LiveConfig(swap=swap, merge=MergeConfig(occlusion="none")))]
     assert "hands" not in off
+
+
+def test_landmark_overlay_draws_the_hands() -> None:
+    from livefake.face.draw import HAND_COLOUR, LandmarkOverlayStage
+    from livefake.pipeline.frame import Hand
+
+    points = np.stack([np.linspace(20, 100, 21), np.full(21, 50.0)], axis=1).astype(np.float32)
+    frame = Frame(0, 0, np.zeros((120, 160, 3), np.uint8), hands=[Hand(points, 0.9)])
+    LandmarkOverlayStage().process(frame)
+    assert tuple(frame.image[50, 20]) == HAND_COLOUR and tuple(frame.image[50, 100]) == HAND_COLOUR
+    assert frame.image[10, 10].sum() == 0
