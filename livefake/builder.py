@@ -21,6 +21,10 @@ def build_stages(config: LiveConfig) -> list[Stage]:
         from livefake.face.track import TrackStage
 
         stages.append(TrackStage(config.track))
+    if config.swapping and config.swap.mode == "swap" and config.merge.occlusion == "hands":
+        from livefake.face.hand_track import HandStage
+
+        stages.append(HandStage(config.track, config.merge.occlusion))
     if config.swap.model is not None or config.swap.face is not None:
         stages.append(build_swap_stage(config))
     if config.swapping and config.swap.mode == "swap":

@@ -14,9 +14,11 @@ ColorTransfer = Literal["rct", "lct", "mkl", "sot", "none"]
 SwapMode = Literal["swap", "animate"]
 Provider = Literal["auto", "cpu", "cuda", "tensorrt"]
 LabelCorner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
+Occlusion = Literal["hands", "none"]
 COLOR_TRANSFERS: tuple[str, ...] = get_args(ColorTransfer)
 SWAP_MODES: tuple[str, ...] = get_args(SwapMode)
 PROVIDERS: tuple[str, ...] = get_args(Provider)
+OCCLUSIONS: tuple[str, ...] = get_args(Occlusion)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class MergeConfig:
     sharpen: float = 0.0
     mask_type: Literal["half", "mid", "full", "whole", "head"] = "full"  # landmark hull (face/align types)
     color_smoothing: float = 0.8  # share of last frame's colour statistics kept per face track
+    occlusion: Occlusion = "hands"  # carve hands in front of a face out of its mask ("none": paint over them)
 
 
 @dataclass(frozen=True)
