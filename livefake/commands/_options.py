@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from livefake.config import COLOR_TRANSFERS, PROVIDERS, SWAP_MODES, LiveConfig, build, load_toml, merge_settings
-from livefake.errors import InputError
+from livefake.errors import InputError, SettingsError
 from livefake.synthetic import PHOTOS, bundled_photo
 
 
@@ -20,6 +20,17 @@ def parse_size(text: str) -> tuple[int, int]:
     if width < 16 or height < 16:
         raise argparse.ArgumentTypeError(f"size '{text}' is too small")
     return width, height
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a number greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+    return value
 
 
 def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +75,13 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace, **fixed: Any) -> LiveConfig:
     """Defaults < the --config TOML file < flags < ``fixed`` (what the command itself decides)."""
-    settings: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
+    settings: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        settings = load_toml(args.config)
+        try:
+            build(LiveConfig, settings)  # the file alone first: a section given as a scalar is named
+        except SettingsError as error:
+            raise SettingsError(f"config file {args.config}: {error}") from None
     settings = merge_settings(settings, settings_from_args(args))
     settings = merge_settings(settings, fixed)
     swap = settings.get("swap", {})
