@@ -44,6 +44,10 @@ def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--color", choices=COLOR_TRANSFERS, help="colour transfer (default rct)")
     group.add_argument("--mask-erode", type=int, metavar="N", help="shrink (or grow, if negative) the mask by N px")
     group.add_argument("--mask-blur", type=int, metavar="N", help="feather the mask edge over N px")
+    group.add_argument("--sharpen", type=float, metavar="AMOUNT", help="sharpen the swapped face (0-5, default 0)")
+    group.add_argument("--face-scale", type=float, metavar="S", help="scale the pasted face (0.5-2, default 1)")
+    group.add_argument("--max-faces", type=int, metavar="N", help="faces tracked and swapped at most (default 4)")
+    group.add_argument("--no-smoothing", action="store_true", help="do not smooth the landmarks over time")
     group.add_argument("--no-label", action="store_true", help="hide the visible 'AI-modified' label")
     group.add_argument("--show-landmarks", action="store_true", help="draw the tracked landmarks")
     group.add_argument("--config", metavar="TOML", help="settings file; flags override it")
@@ -61,9 +65,15 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     get = lambda name: getattr(args, name, None)  # noqa: E731
     return {
         "source": {"size": get("size"), "fps": get("fps"), "loop": get("loop") or None},
-        "track": {"show_landmarks": get("show_landmarks") or None},
+        "track": {
+            "show_landmarks": get("show_landmarks") or None, "max_faces": get("max_faces"),
+            "smoothing": False if get("no_smoothing") else None,
+        },
         "swap": {"face": get("face"), "model": get("model"), "mode": get("mode"), "provider": get("provider")},
-        "merge": {"color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur")},
+        "merge": {
+            "color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur"),
+            "sharpen": get("sharpen"), "face_scale": get("face_scale"),
+        },
         "provenance": {"label": False if get("no_label") else None},
         "audio": {
             "input": get("audio_in"), "output": get("audio_out"), "delay_ms": get("audio_delay"),

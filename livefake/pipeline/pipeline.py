@@ -132,6 +132,11 @@ class Pipeline:
         return self._machine.state
 
     @property
+    def optional_sinks(self) -> frozenset[str]:
+        """Names of the sinks that may fail while another sink runs."""
+        return self._tee.optional
+
+    @property
     def sinks(self) -> list[Sink]:
         """The sinks frames go to now."""
         return self._tee.sinks
@@ -186,6 +191,11 @@ class Pipeline:
             raise self._error
         return finished
 
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        """After ``stop()``: wait until every thread ended and every sink closed (a recording's
+        encoder flushed and its file renamed into place). False on timeout; never raises."""
+        return self._join_threads(timeout)
+
     def run(self) -> None:
         """Start and wait for the end. Ctrl-C stops (a live run closes its sinks, an offline one
         aborts them), waits for the sinks to finish, and raises KeyboardInterrupt again."""
@@ -196,7 +206,7 @@ class Pipeline:
         except KeyboardInterrupt:
             log.info("interrupted, stopping")
             self.stop()
-            self._join_threads(None)
+            self.wait_closed()
             if self._error is not None:
                 raise self._error from None
             raise
