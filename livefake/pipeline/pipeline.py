@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -14,6 +15,7 @@ from livefake.config import LiveConfig, apply_changes, settings_tree
 from livefake.errors import LivefakeError, SettingsError, StageError
 from livefake.pipeline.branch import Queued, SinkBranch, unique_name
 from livefake.pipeline.frame import Frame, StageStamp
+from livefake.pipeline.memory import release_freed_memory
 from livefake.pipeline.ring import DropPolicy, Ring, RingClosed
 from livefake.pipeline.settings import SettingsBoard, SettingsHandler
 from livefake.pipeline.stage import NO_FRAME, Sink, Source, Stage, StreamInfo
@@ -24,6 +26,10 @@ from livefake.pipeline.tee import POLL_S, Tee, close_quietly, get_unless_stopped
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 0.9
+# A thread back from ONNX Runtime, OpenCV or PyAV (which run without the GIL) waits for the
+# interpreter until the thread holding it lets go, by default up to 5 ms: longer than a 720p60
+# stage takes. Live runs hand the GIL over every 0.5 ms instead (a process-wide setting).
+LIVE_SWITCH_INTERVAL_S = 0.0005
 
 
 class Pipeline:
@@ -109,6 +115,8 @@ class Pipeline:
             for branch in removed:
                 self._tee.detach(branch)
             log.debug("settings version %d published", version)
+            if current.swap != proposed.swap:
+                release_freed_memory()  # what loading the new target and dropping an old one freed
             return proposed
 
     def _sink_changes(self, current: LiveConfig, proposed: LiveConfig) -> tuple[list[str], list[SinkBranch]]:
@@ -157,6 +165,8 @@ class Pipeline:
             self._error = error if isinstance(error, StageError) else None
             raise
         self._machine.try_advance(PipelineState.RUNNING)
+        if self.policy is DropPolicy.DROP_OLDEST and sys.getswitchinterval() > LIVE_SWITCH_INTERVAL_S:
+            sys.setswitchinterval(LIVE_SWITCH_INTERVAL_S)
         for branch in branches:
             self._tee.attach(branch)  # before the first frame can reach the tee
         self._spawn("source", self._run_source)

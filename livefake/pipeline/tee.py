@@ -17,6 +17,7 @@ from livefake.config import LiveConfig
 from livefake.errors import LivefakeError, SettingsError, StageError
 from livefake.pipeline.branch import SinkBranch, unique_name
 from livefake.pipeline.frame import Frame
+from livefake.pipeline.memory import release_freed_memory
 from livefake.pipeline.ring import DropPolicy, Ring, RingClosed
 from livefake.pipeline.stage import Sink, StreamInfo
 from livefake.pipeline.stats import PipelineStats
@@ -154,6 +155,8 @@ class Tee:
             branch.sink.close()
         except Exception as error:
             raise StageError(f"sink:{branch.name}", error) from error
+        if branch not in self.branches:  # removed while running (a recording stopped): the run goes on
+            release_freed_memory()
 
     def _feed(self, branch: SinkBranch) -> bool:
         """Write frames until the branch ends; True if an optional sink failed and was dropped."""
