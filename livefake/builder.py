@@ -124,7 +124,9 @@ def build_stages(
         from livefake.merge.provenance import ProvenanceStage
 
         source_id_of = controller.source_id if controller is not None else None
-        stages.append(ProvenanceStage(config.provenance, source_id=swap_source_id(config), source_id_of=source_id_of))
+        provenance = ProvenanceStage(config.provenance, source_id=swap_source_id(config), source_id_of=source_id_of)
+        provenance.configure(config)  # in the first snapshot's state (a run may start with the swap off)
+        stages.append(provenance)
     return stages
 
 

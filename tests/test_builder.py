@@ -30,6 +30,7 @@ def test_stage_lists(face_models: object) -> None:
     assert names(LiveConfig(swap=animate)) == ["track", "swap", "provenance"]
     off = dataclasses.replace(photo, enabled=False)  # switched off, but ready to be switched on
     assert names(LiveConfig(swap=off)) == ["track", "swap", "merge", "provenance"]
+    assert not build_stages(LiveConfig(swap=off))[-1].enabled  # frames leave unmarked until switched on
 
 
 def test_a_virtual_camera_is_optional_only_beside_other_sinks() -> None:

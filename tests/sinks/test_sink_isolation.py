@@ -11,9 +11,10 @@ def check(result: dict, frames: int) -> None:
     assert result["file_frames_ratio"] >= 0.95  # the recording is as complete with the stalled sink
     for name in ("vcam", "stream"):
         assert stalled[name]["frames"] >= 0.95 * alone[name]["frames"], name
-    # within 5% (1 ms of scheduling noise allowed on a shared 2-core machine)
+    # within 5%, or a few ms of scheduling noise on a shared 2-core machine: a sink sharing the
+    # stalled sink's thread would wait 200 ms a frame
     p95_alone, p95_stalled = alone["file"]["latency_p95_ms"], stalled["file"]["latency_p95_ms"]
-    assert p95_stalled <= max(1.05 * p95_alone, p95_alone + 1.0), (p95_alone, p95_stalled)
+    assert p95_stalled <= max(1.05 * p95_alone, p95_alone + 5.0), (p95_alone, p95_stalled)
     written, dropped = result["stalled_written"], result["stalled_dropped"]
     assert written <= frames * (1 / 30) / 0.2 + 2  # it can only take one frame per 200 ms
     assert dropped >= frames - written - 2  # and every frame it missed is counted (one may be in flight)
