@@ -17,7 +17,7 @@ from livefake.config import (
     load_toml,
     merge_settings,
 )
-from livefake.errors import InputError
+from livefake.errors import InputError, SettingsError
 from livefake.synthetic import PHOTOS, bundled_photo
 
 
@@ -62,6 +62,17 @@ def bind_address(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error).removeprefix(f"--bind {text!r} ")) from None
 
 
+def positive_float(text: str) -> float:
+    """An argparse type: a number greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+    return value
+
+
 def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("swap")
     group.add_argument(
@@ -76,6 +87,10 @@ def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
         "--mask-blur", type=non_negative_int, metavar="N", help="feather the mask edge over N px (0 or more)"
     )
     group.add_argument("--occlusion", choices=OCCLUSIONS, help="keep hands in front of the face (default hands)")
+    group.add_argument("--sharpen", type=float, metavar="AMOUNT", help="sharpen the swapped face (0-5, default 0)")
+    group.add_argument("--face-scale", type=float, metavar="S", help="scale the pasted face (0.5-2, default 1)")
+    group.add_argument("--max-faces", type=int, metavar="N", help="faces tracked and swapped at most (default 4)")
+    group.add_argument("--no-smoothing", action="store_true", help="do not smooth the landmarks over time")
     group.add_argument("--no-label", action="store_true", help="hide the visible 'AI-modified' label")
     group.add_argument("--show-landmarks", action="store_true", help="draw the tracked landmarks")
     group.add_argument("--config", metavar="TOML", help="settings file; flags override it")
@@ -93,13 +108,14 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     get = lambda name: getattr(args, name, None)  # noqa: E731
     return {
         "source": {"size": get("size"), "fps": get("fps"), "loop": get("loop") or None},
-        "track": {"show_landmarks": get("show_landmarks") or None},
+        "track": {
+            "show_landmarks": get("show_landmarks") or None, "max_faces": get("max_faces"),
+            "smoothing": False if get("no_smoothing") else None,
+        },
         "swap": {"face": get("face"), "model": get("model"), "mode": get("mode"), "provider": get("provider")},
         "merge": {
-            "color": get("color"),
-            "mask_erode": get("mask_erode"),
-            "mask_blur": get("mask_blur"),
-            "occlusion": get("occlusion"),
+            "color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur"),
+            "sharpen": get("sharpen"), "face_scale": get("face_scale"), "occlusion": get("occlusion"),
         },
         "provenance": {"label": False if get("no_label") else None},
         "audio": {
@@ -112,7 +128,13 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace, **fixed: Any) -> LiveConfig:
     """Defaults < the --config TOML file < flags < ``fixed`` (what the command itself decides)."""
-    settings: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
+    settings: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        settings = load_toml(args.config)
+        try:
+            build(LiveConfig, settings)  # the file alone first: a section given as a scalar is named
+        except SettingsError as error:
+            raise SettingsError(f"config file {args.config}: {error}") from None
     settings = merge_settings(settings, settings_from_args(args))
     settings = merge_settings(settings, fixed)
     swap = settings.get("swap", {})

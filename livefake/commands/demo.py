@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from livefake.builder import build_pipeline
-    from livefake.commands.live import FINALISE_TIMEOUT_S, wait_and_report
+    from livefake.commands.live import stop_and_finish, wait_and_report
     from livefake.demo_clip import demo_clip
     from livefake.synthetic import bundled_photo
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl-C, a stop signal or the closed window: keep what was recorded
         log.info("stopping")
     finally:
-        pipeline.stop(timeout=FINALISE_TIMEOUT_S)  # a recording's encoder flush and trailer
+        stop_and_finish(pipeline)
     if pipeline.error is not None:
         raise pipeline.error
     log.info("%s", pipeline.stats.report().summary())

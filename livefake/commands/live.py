@@ -24,7 +24,7 @@ NAME = "live"
 HELP = "swap faces live from a camera or file to a virtual camera, stream, window or file"
 
 log = logging.getLogger("livefake")
-FINALISE_TIMEOUT_S = 10.0  # how long stopping waits for the sinks to finish their files
+FINALISE_S = 30.0  # how long a stopped run waits for its sinks to finish (an encoder flushing)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,13 +65,20 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        pipeline.stop(timeout=FINALISE_TIMEOUT_S)  # a recording's encoder flush and trailer
+        stop_and_finish(pipeline)
         if audio is not None:
             audio.stop()
     if pipeline.error is not None:
         raise pipeline.error
     log.info("%s", pipeline.stats.report().summary())
     return 0
+
+
+def stop_and_finish(pipeline: Pipeline) -> None:
+    """Stop, then wait for the sinks to finish their files (an encoder's flush and trailer)."""
+    pipeline.stop()
+    if not pipeline.wait_closed(FINALISE_S):
+        log.warning("the sinks did not finish within %.0f s; a recording may be incomplete", FINALISE_S)
 
 
 def wait_and_report(pipeline: Pipeline, seconds: float | None, every: float = 5.0) -> None:
