@@ -25,11 +25,11 @@ def test_stage_lists(face_models: object) -> None:
     assert names(LiveConfig()) == []
     assert names(LiveConfig(track=TrackConfig(show_landmarks=True))) == ["track", "landmarks"]
     photo = SwapConfig(face=resolve_photo("hopper"))
-    assert names(LiveConfig(swap=photo)) == ["track", "swap", "merge", "provenance"]
+    assert names(LiveConfig(swap=photo)) == ["track", "hands", "swap", "merge", "provenance"]
     animate = dataclasses.replace(photo, mode="animate")
     assert names(LiveConfig(swap=animate)) == ["track", "swap", "provenance"]
     off = dataclasses.replace(photo, enabled=False)  # switched off, but ready to be switched on
-    assert names(LiveConfig(swap=off)) == ["track", "swap", "merge", "provenance"]
+    assert names(LiveConfig(swap=off)) == ["track", "hands", "swap", "merge", "provenance"]
     assert not build_stages(LiveConfig(swap=off))[-1].enabled  # frames leave unmarked until switched on
 
 
