@@ -58,7 +58,7 @@ def build_swap_stage(config: LiveConfig) -> Stage:
         return AnimateStage(config.swap, config.track, target=target)
     from livefake.swap.photo import PhotoSwapStage
 
-    return PhotoSwapStage(config.swap, config.track, target=target)
+    return PhotoSwapStage(config.swap, config.track, target=target, eyes=config.merge.eyes)
 
 
 def swap_source_id(config: LiveConfig) -> str:

@@ -14,9 +14,11 @@ ColorTransfer = Literal["rct", "lct", "mkl", "sot", "none"]
 SwapMode = Literal["swap", "animate"]
 Provider = Literal["auto", "cpu", "cuda", "tensorrt"]
 LabelCorner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
+EyesMode = Literal["live", "target"]  # photo swap: the person's own eyes, or the target's unsqueezed
 COLOR_TRANSFERS: tuple[str, ...] = get_args(ColorTransfer)
 SWAP_MODES: tuple[str, ...] = get_args(SwapMode)
 PROVIDERS: tuple[str, ...] = get_args(Provider)
+EYES_MODES: tuple[str, ...] = get_args(EyesMode)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,9 @@ class MergeConfig:
     seamless: bool = False
     sharpen: float = 0.0
     mask_type: Literal["half", "mid", "full", "whole", "head"] = "full"  # landmark hull (face/align types)
-    color_smoothing: float = 0.8  # share of last frame's colour statistics kept per face track
+    color_smoothing: float = 0.8  # share of last frame's colour and shading statistics kept per face track
+    relight: float = field(default=1.0, metadata={"range": (0.0, 1.0)})  # carry the live face's shading over
+    eyes: EyesMode = "live"  # photo swap: blend the live eyes in (blinks, gaze), or keep the target's
 
 
 @dataclass(frozen=True)

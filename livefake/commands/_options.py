@@ -7,7 +7,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from livefake.config import COLOR_TRANSFERS, PROVIDERS, SWAP_MODES, LiveConfig, build, load_toml, merge_settings
+from livefake.config import (
+    COLOR_TRANSFERS,
+    EYES_MODES,
+    PROVIDERS,
+    SWAP_MODES,
+    LiveConfig,
+    build,
+    load_toml,
+    merge_settings,
+)
 from livefake.errors import InputError
 from livefake.synthetic import PHOTOS, bundled_photo
 
@@ -33,6 +42,8 @@ def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--color", choices=COLOR_TRANSFERS, help="colour transfer (default rct)")
     group.add_argument("--mask-erode", type=int, metavar="N", help="shrink (or grow, if negative) the mask by N px")
     group.add_argument("--mask-blur", type=int, metavar="N", help="feather the mask edge over N px")
+    group.add_argument("--relight", type=float, metavar="0..1", help="carry the live face's shading over (default 1)")
+    group.add_argument("--eyes", choices=EYES_MODES, help="photo swap: the live eyes (default) or the target's")
     group.add_argument("--no-label", action="store_true", help="hide the visible 'AI-modified' label")
     group.add_argument("--show-landmarks", action="store_true", help="draw the tracked landmarks")
     group.add_argument("--config", metavar="TOML", help="settings file; flags override it")
@@ -52,7 +63,8 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "source": {"size": get("size"), "fps": get("fps"), "loop": get("loop") or None},
         "track": {"show_landmarks": get("show_landmarks") or None},
         "swap": {"face": get("face"), "model": get("model"), "mode": get("mode"), "provider": get("provider")},
-        "merge": {"color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur")},
+        "merge": {"color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur"),
+                  "relight": get("relight"), "eyes": get("eyes")},
         "provenance": {"label": False if get("no_label") else None},
         "audio": {
             "input": get("audio_in"), "output": get("audio_out"), "delay_ms": get("audio_delay"),
