@@ -1,8 +1,9 @@
 """Eyes in the photo swap: the person's own (``live``) or the target's, unsqueezed (``target``).
 
 - ``live``: the target's lids follow the live lids (the mesh does that) and the inside of each
-  live eye is cut out of the swap mask, so the person's own eyeballs, blinks and gaze show
-  through, the way the inside of the live mouth already does.
+  live eye is cut out of the swap mask, so the person's own eyeballs and gaze show through,
+  the way the inside of the live mouth already does; as an eye closes, its upper lid (up to
+  the brow) fades to the live one too, so a blink is the person's own.
 - ``target``: the target's eyes keep their own shape: the mesh points around each eye are
   moved to where the target's eye would sit on the live eye corners (a similarity fitted to
   the two corners), fading back to the live mesh further out, so live blinks neither squeeze
@@ -23,16 +24,25 @@ EYE_CUT_SCALE = 1.1  # the live-eye cut, about each eye's centre: the lash line 
 KEEP_INNER = 0.55  # mesh points nearer an eye's centre than this many eye widths take the target's eye,
 KEEP_OUTER = 0.9  # fading to the live mesh at this many eye widths
 SUBPIXEL_BITS = 4
+OPEN_RATIO = 0.30  # an eye's lid gap / width at or above this: no blink fade
+SHUT_RATIO = 0.16  # ... at or below this: the whole upper lid is the live one
+# per eye: the lower lid, outer to inner corner, then the brow's lower edge, inner to outer
+LID_REGIONS = (mesh.RIGHT_EYE[:9] + mesh.RIGHT_EYEBROW[4::-1], mesh.LEFT_EYE[:9] + mesh.LEFT_EYEBROW[4::-1])
 
 
-def eye_openness(landmarks: np.ndarray) -> float:
-    """Mean lid gap over eye width of the two eyes: about 0.25-0.35 open, under 0.1 shut."""
+def eye_ratios(landmarks: np.ndarray) -> tuple[float, float]:
+    """Lid gap over eye width of each eye: about 0.25-0.35 open, under 0.1 shut."""
     points = np.asarray(landmarks, dtype=np.float64)[:, :2]
     ratios = []
     for outer, inner, upper, lower in EYE_POINTS:
         width = float(np.linalg.norm(points[outer] - points[inner]))
         ratios.append(float(np.linalg.norm(points[upper] - points[lower])) / max(width, 1e-6))
-    return float(np.mean(ratios))
+    return ratios[0], ratios[1]
+
+
+def eye_openness(landmarks: np.ndarray) -> float:
+    """Mean lid gap over eye width of the two eyes."""
+    return float(np.mean(eye_ratios(landmarks)))
 
 
 def _eye_weights() -> tuple[np.ndarray, ...]:
@@ -71,10 +81,32 @@ def keep_target_eyes(live: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def cut_live_eyes(covered: np.ndarray, local_landmarks: np.ndarray) -> None:
-    """Clear the inside of both live eyes (a little enlarged) from a uint8 mask, in place."""
-    for contour in EYE_CONTOURS:
-        ring = np.asarray(local_landmarks, dtype=np.float64)[list(contour), :2]
+    """Clear the inside of both live eyes (a little enlarged) from a uint8 mask, in place, and
+    fade each upper lid as far as that eye is closing."""
+    points = np.asarray(local_landmarks, dtype=np.float64)[:, :2]
+    for contour, lid, ratio in zip(EYE_CONTOURS, LID_REGIONS, eye_ratios(points), strict=True):
+        closing = float(np.clip((OPEN_RATIO - ratio) / (OPEN_RATIO - SHUT_RATIO), 0.0, 1.0))
+        if closing > 0.0:
+            _lower_within(covered, points[list(lid)], round(255 * (1.0 - closing)))
+        ring = points[list(contour)]
         centre = ring.mean(axis=0)
         ring = centre + EYE_CUT_SCALE * (ring - centre)
-        fixed = np.round(ring * (1 << SUBPIXEL_BITS)).astype(np.int32)
-        cv2.fillPoly(covered, [fixed], 0, cv2.LINE_AA, SUBPIXEL_BITS)
+        cv2.fillPoly(covered, [_fixed(ring)], 0, cv2.LINE_AA, SUBPIXEL_BITS)
+
+
+def _fixed(points: np.ndarray) -> np.ndarray:
+    return np.round(points * (1 << SUBPIXEL_BITS)).astype(np.int32)
+
+
+def _lower_within(covered: np.ndarray, polygon: np.ndarray, value: int) -> None:
+    """Lower ``covered`` to at most ``value`` inside ``polygon`` (anti-aliased), touching only its box."""
+    x, y, w, h = cv2.boundingRect(polygon.astype(np.float32))
+    x0, y0 = max(x - 1, 0), max(y - 1, 0)
+    x1, y1 = min(x + w + 1, covered.shape[1]), min(y + h + 1, covered.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return
+    inside = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    cv2.fillPoly(inside, [_fixed(polygon - (x0, y0))], 255, cv2.LINE_AA, SUBPIXEL_BITS)
+    region = covered[y0:y1, x0:x1]
+    limit = 255 - cv2.multiply(inside, np.full_like(inside, 255 - value), scale=1 / 255)
+    np.minimum(region, limit, out=region)

@@ -23,6 +23,7 @@ from livefake.face import mesh
 from livefake.pipeline.frame import Face, Frame, SwappedFace
 from livefake.pipeline.stage import Stage
 from livefake.swap.eyes import cut_live_eyes, keep_target_eyes
+from livefake.swap.steady import StillHold
 from livefake.swap.triangles import TriangleWarper, delaunay_triangles
 from livefake.swap.turns import TurnChoice, TurnGuard, magnified_share, mirrored_source
 
@@ -118,7 +119,13 @@ class PyramidLevel:
 class PhotoSwapper:
     """Swaps one target face onto live faces; the per-frame engine behind ``PhotoSwapStage``."""
 
-    def __init__(self, target: TargetFace, eyes: EyesMode = "live", mirror_turns: bool = True) -> None:
+    def __init__(
+        self, target: TargetFace, eyes: EyesMode | None = "live", mirror_turns: bool = True, hold: bool = True
+    ) -> None:
+        """``eyes=None`` lets the live mesh alone drive the target's eyes (their lids squeezed onto
+        the live lids, nothing cut), ``mirror_turns=False`` keeps every triangle on its own side
+        at full weight and ``hold=False`` follows every landmark wobble: the swap as it was
+        before these existed, for comparisons."""
         self.target = target
         self.eyes = eyes
         origin, crop = _cut_face(target)
@@ -126,6 +133,7 @@ class PhotoSwapper:
         self.levels = _pyramid(crop, self.points, target.width_px)
         self.warper = TriangleWarper(self.points, triangles_inside(self.points, mesh.FACE_OVAL, warp_points()))
         self.turns = TurnGuard(self.points, self.warper.triangles, enabled=mirror_turns)
+        self.hold = StillHold() if hold else StillHold(radius=0.0)
         self._inner_mouth = np.array(mesh.LIPS_INNER, dtype=np.int32)
         self.last_magnified_share = 0.0
 
@@ -141,7 +149,8 @@ class PhotoSwapper:
         if box is None:
             return None
         x0, y0, x1, y1 = box
-        drive = landmarks if self.eyes == "live" else keep_target_eyes(landmarks, self.points)
+        landmarks = self.hold(track_id, landmarks)
+        drive = keep_target_eyes(landmarks, self.points) if self.eyes == "target" else landmarks
         level = self._level_for(float(np.ptp(landmarks[:, 0])))
         choice = self.turns.choose(track_id, drive)
         self.warper.use_alternate = choice.mirrored
