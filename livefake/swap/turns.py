@@ -25,7 +25,7 @@ from livefake.swap.triangles import OUTSIDE, triangle_stretch
 MAGNIFIED = 2.5  # the stretch above which a triangle counts as magnified (the reported share)
 MIRROR_ON = 1.9  # a triangle stretched more than this is read from the mirrored side ...
 MIRROR_OFF = 1.6  # ... until its stretch falls below this again (hysteresis)
-MIRROR_GAIN = 0.8  # ... and only if the mirrored side is stretched at most this share as much
+MIRROR_GAIN = 0.8  # ... if the mirrored side is stretched at most this share as much (kept while it is less)
 FADE_FROM = 2.0  # a triangle still stretched from here on fades to the live face,
 FADE_TO = 2.5  # gone entirely at this stretch
 WEIGHT_KEEP = 0.6  # share of last frame's per-triangle weight kept (smoothing per track)
@@ -94,8 +94,9 @@ class TurnGuard:
             return TurnChoice(np.zeros(len(stretch), bool), np.ones(len(stretch), np.float32), stretch)
         mirrored_stretch = triangle_stretch(destination, self.partner_source, self.triangles, scale)
         state = self._state(track_id)
-        better = mirrored_stretch < MIRROR_GAIN * stretch
-        state.mirrored = better & np.where(state.mirrored, stretch > MIRROR_OFF, stretch > MIRROR_ON)
+        keep = state.mirrored & (stretch > MIRROR_OFF) & (mirrored_stretch < stretch)
+        start = (stretch > MIRROR_ON) & (mirrored_stretch < MIRROR_GAIN * stretch)
+        state.mirrored = keep | start
         chosen = np.where(state.mirrored, mirrored_stretch, stretch)
         target_weight = np.clip((FADE_TO - chosen) / (FADE_TO - FADE_FROM), 0.0, 1.0).astype(np.float32)
         state.weight = WEIGHT_KEEP * state.weight + (1.0 - WEIGHT_KEEP) * target_weight
