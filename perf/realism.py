@@ -212,8 +212,9 @@ def side_lit(tracked: Tracked) -> list[np.ndarray]:
     return lit
 
 
-def lit_figures(tracked: Tracked, target: TargetFace) -> dict[str, object]:
-    """Side light: the live and swapped faces' left/right luminance ratios, with relight off and on."""
+def lit_figures(tracked: Tracked, target: TargetFace, picture: Path | None = None) -> dict[str, object]:
+    """Side light: the live and swapped faces' left/right luminance ratios, with relight off and on;
+    ``picture`` gets input | before | after | mask on the most turned lit frame."""
     lit = track_clip(side_lit(tracked), tracked.fps)
     live_ratios, errors = [], {}
     for relight in (0.0, 1.0):
@@ -230,7 +231,22 @@ def lit_figures(tracked: Tracked, target: TargetFace) -> dict[str, object]:
         errors[f"relight_{relight:g}"] = {
             "mean_error": float(np.mean(per_frame)), "p90_error": float(np.percentile(per_frame, 90)),
         }
+    if picture is not None:
+        save_picture(picture, lit, target)
     return {"live_left_right_ratio": float(np.mean(live_ratios)), "frames": len(live_ratios), **errors}
+
+
+def save_picture(path: Path, tracked: Tracked, target: TargetFace) -> int:
+    """input | before | after | after's masks on the clip's most turned frame; returns that frame."""
+    index = _turned_frame(tracked)
+    landmarks = first_landmarks(tracked.faces[index])
+    if landmarks is None:
+        return index
+    one = Tracked(tracked.images[: index + 1], tracked.faces[: index + 1], [], tracked.fps)
+    before, after = (swap_clip(one, target, variant, index) for variant in (BEFORE, AFTER))
+    save_side_by_side(path, tracked.images[index], [before.outputs[index], after.outputs[index]], after.alpha,
+                      landmarks)
+    return index
 
 
 def openness(faces: list[list[Face]]) -> np.ndarray:
@@ -315,9 +331,39 @@ def save_side_by_side(
     temporary.replace(path)
 
 
+def stage_costs(count: int = 150) -> dict[str, float]:
+    """Median ms per 720p frame (a 256-px face, moving) of the swap and merge as they were and as
+    they are, all variants interleaved frame by frame in the same run."""
+    from perf.photo_swap import moving_faces, target
+
+    hopper = target("hopper")
+    swappers = {"swap_before": PhotoSwapper(hopper, eyes=None, mirror_turns=False, hold=False),
+                "swap_after": PhotoSwapper(hopper)}
+    merges = {"merge_recut_no_relight": (MergeStage(replace(MergeConfig(), relight=0.0)), False),
+              "merge_crop_no_relight": (MergeStage(replace(MergeConfig(), relight=0.0)), True),
+              "merge_crop_relight": (MergeStage(MergeConfig()), True)}
+    times: dict[str, list[float]] = {name: [] for name in [*swappers, *merges]}
+    for index, (image, landmarks) in enumerate(moving_faces(target("collins"), count)):
+        face = Face(box=np.zeros(4, np.float32), score=1.0, landmarks=landmarks, track_id=0)
+        swapped = None
+        for name, swapper in swappers.items():
+            start = time.perf_counter()
+            swapped = swapper.swap(image, landmarks, 0, 0)
+            times[name].append((time.perf_counter() - start) * 1e3)
+        assert swapped is not None
+        for name, (merge, keep_crop) in merges.items():
+            frame = Frame(index, 0, image.copy(), [face])
+            frame.swapped = [replace(swapped, crop=swapped.crop if keep_crop else None,
+                                     crop_to_frame=swapped.crop_to_frame if keep_crop else None)]
+            start = time.perf_counter()
+            merge.process(frame)
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return {f"{name}_ms_p50": float(np.median(values)) for name, values in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--frames", type=int, default=1000, help="frames per clip (from its start)")
+    parser.add_argument("--frames", type=int, default=1400, help="frames per clip (from its start)")
     parser.add_argument("--identity", type=int, default=24, help="dlib samples per run; 0 skips (no dlib)")
     args = parser.parse_args()
     target = load_target_face(None)
@@ -329,12 +375,18 @@ def main() -> None:
         clips[key] = clip_figures(key, track_clip(images, fps), target, args.identity)
         print(key, json.dumps(clips[key]))
     report["clips"] = clips
-    franck, fps = read_clip("franck", 0, min(args.frames, 400))
-    report["side_light"] = lit_figures(track_clip(franck, fps), target)
-    print("side_light", json.dumps(report["side_light"]))
+    side_light = {}
+    for key in ("franck", "cap12"):
+        images, fps = read_clip(key, 0, min(args.frames, 400))
+        picture = RESULTS / "realism_before_after.png" if key == "cap12" else None
+        side_light[key] = lit_figures(track_clip(images, fps), target, picture)
+        print("side_light", key, json.dumps(side_light[key]))
+    report["side_light"] = side_light
     blinks, fps = read_clip("franck", 700, min(args.frames, 700))
     report["eyes"] = eye_figures(track_clip(blinks, fps), target, args.identity)
     print("eyes", json.dumps(report["eyes"]))
+    report["costs_720p"] = stage_costs()
+    print("costs_720p", json.dumps(report["costs_720p"]))
     RESULTS.mkdir(exist_ok=True)
     temporary = RESULTS / "realism.json.tmp"
     temporary.write_text(json.dumps(report, indent=2) + "\n")
