@@ -2,8 +2,9 @@
 
 - ``live``: the target's lids follow the live lids (the mesh does that) and the inside of each
   live eye is cut out of the swap mask, so the person's own eyeballs and gaze show through,
-  the way the inside of the live mouth already does; as an eye closes, its upper lid (up to
-  the brow) fades to the live one too, so a blink is the person's own.
+  the way the inside of the live mouth already does; as an eye closes below its own usual
+  opening (followed per face track), its upper lid (up to the brow) fades to the live one too,
+  so a blink is the person's own.
 - ``target``: the target's eyes keep their own shape: the mesh points around each eye are
   moved to where the target's eye would sit on the live eye corners (a similarity fitted to
   the two corners), fading back to the live mesh further out, so live blinks neither squeeze
@@ -11,6 +12,8 @@
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import cv2
 import numpy as np
@@ -24,8 +27,11 @@ EYE_CUT_SCALE = 1.1  # the live-eye cut, about each eye's centre: the lash line 
 KEEP_INNER = 0.55  # mesh points nearer an eye's centre than this many eye widths take the target's eye,
 KEEP_OUTER = 0.9  # fading to the live mesh at this many eye widths
 SUBPIXEL_BITS = 4
-OPEN_RATIO = 0.30  # an eye's lid gap / width at or above this: no blink fade
-SHUT_RATIO = 0.16  # ... at or below this: the whole upper lid is the live one
+OPEN_RATIO = 0.30  # an eye's lid gap / width when open, for a face with no track
+BLINK_START = 0.85  # an eye closing below this share of its open level starts the blink fade,
+BLINK_FULL = 0.5  # ... and at this share the whole upper lid is the live one
+OPEN_LEVEL_DECAY = 0.998  # per frame: the open level follows the eye's recent peaks, slowly forgetting
+MAX_TRACKS = 16
 # per eye: the lower lid, outer to inner corner, then the brow's lower edge, inner to outer
 LID_REGIONS = (mesh.RIGHT_EYE[:9] + mesh.RIGHT_EYEBROW[4::-1], mesh.LEFT_EYE[:9] + mesh.LEFT_EYEBROW[4::-1])
 
@@ -80,14 +86,41 @@ def keep_target_eyes(live: np.ndarray, target: np.ndarray) -> np.ndarray:
     return driven.astype(np.float32)
 
 
-def cut_live_eyes(covered: np.ndarray, local_landmarks: np.ndarray) -> None:
+class BlinkFollower:
+    """How far each eye is closing, against that face track's own open level (a slow peak follower)."""
+
+    def __init__(self, max_tracks: int = MAX_TRACKS) -> None:
+        self.max_tracks = max_tracks
+        self._open: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def reset(self) -> None:
+        self._open.clear()
+
+    def closing(self, track_id: int, landmarks: np.ndarray) -> tuple[float, float]:
+        """Per eye, 0 (open as usual) to 1 (shut)."""
+        ratios = np.array(eye_ratios(landmarks))
+        level = self._open.pop(track_id, None)
+        if track_id < 0:
+            level = np.full(2, OPEN_RATIO)
+        elif level is None:
+            level = ratios.copy()  # a new face: its eyes are taken as open; a later wider opening raises it
+        level = np.maximum(ratios, level * OPEN_LEVEL_DECAY)
+        if track_id >= 0:
+            self._open[track_id] = level
+            while len(self._open) > self.max_tracks:
+                self._open.popitem(last=False)
+        share = ratios / np.maximum(level, 1e-6)
+        closing = np.clip((BLINK_START - share) / (BLINK_START - BLINK_FULL), 0.0, 1.0)
+        return float(closing[0]), float(closing[1])
+
+
+def cut_live_eyes(covered: np.ndarray, local_landmarks: np.ndarray, closing: tuple[float, float]) -> None:
     """Clear the inside of both live eyes (a little enlarged) from a uint8 mask, in place, and
-    fade each upper lid as far as that eye is closing."""
+    fade each upper lid as far as that eye is ``closing`` (0..1, see ``BlinkFollower``)."""
     points = np.asarray(local_landmarks, dtype=np.float64)[:, :2]
-    for contour, lid, ratio in zip(EYE_CONTOURS, LID_REGIONS, eye_ratios(points), strict=True):
-        closing = float(np.clip((OPEN_RATIO - ratio) / (OPEN_RATIO - SHUT_RATIO), 0.0, 1.0))
-        if closing > 0.0:
-            _lower_within(covered, points[list(lid)], round(255 * (1.0 - closing)))
+    for contour, lid, amount in zip(EYE_CONTOURS, LID_REGIONS, closing, strict=True):
+        if amount > 0.0:
+            _lower_within(covered, points[list(lid)], round(255 * (1.0 - amount)))
         ring = points[list(contour)]
         centre = ring.mean(axis=0)
         ring = centre + EYE_CUT_SCALE * (ring - centre)

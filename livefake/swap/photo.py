@@ -22,7 +22,7 @@ from livefake.errors import InputError
 from livefake.face import mesh
 from livefake.pipeline.frame import Face, Frame, SwappedFace
 from livefake.pipeline.stage import Stage
-from livefake.swap.eyes import cut_live_eyes, keep_target_eyes
+from livefake.swap.eyes import BlinkFollower, cut_live_eyes, keep_target_eyes
 from livefake.swap.steady import StillHold
 from livefake.swap.triangles import TriangleWarper, delaunay_triangles
 from livefake.swap.turns import TurnChoice, TurnGuard, magnified_share, mirrored_source
@@ -134,6 +134,7 @@ class PhotoSwapper:
         self.warper = TriangleWarper(self.points, triangles_inside(self.points, mesh.FACE_OVAL, warp_points()))
         self.turns = TurnGuard(self.points, self.warper.triangles, enabled=mirror_turns)
         self.hold = StillHold() if hold else StillHold(radius=0.0)
+        self.blinks = BlinkFollower()
         self._inner_mouth = np.array(mesh.LIPS_INNER, dtype=np.int32)
         self.last_magnified_share = 0.0
 
@@ -157,7 +158,7 @@ class PhotoSwapper:
         live = image[y0:y1, x0:x1].copy()
         output = live.copy()
         index = self.warper.warp(level.image, drive, (x0, y0), output, level.scale, level.mirrored_points)
-        mask = self._mask(index, landmarks - np.array([x0, y0], dtype=np.float32), choice)
+        mask = self._mask(index, landmarks - np.array([x0, y0], dtype=np.float32), choice, track_id)
         if measure:
             self.last_magnified_share = magnified_share(index, mask, choice.stretch)
         matrix = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0]], dtype=np.float32)
@@ -171,7 +172,7 @@ class PhotoSwapper:
                 return level
         return self.levels[0]
 
-    def _mask(self, index: np.ndarray, local_landmarks: np.ndarray, choice: TurnChoice) -> np.ndarray:
+    def _mask(self, index: np.ndarray, local_landmarks: np.ndarray, choice: TurnChoice, track_id: int) -> np.ndarray:
         """Covered pixels (faded where magnified), less the inside of the live mouth as far as it
         is open, and of the live eyes with ``eyes="live"``."""
         if bool(np.all(choice.weight >= 1.0)):
@@ -185,7 +186,7 @@ class PhotoSwapper:
             mouth = np.round(inner_lips * (1 << MASK_SUBPIXEL_BITS)).astype(np.int32)
             cv2.fillPoly(covered, [mouth], round(255 * (1.0 - cut)), cv2.LINE_AA, MASK_SUBPIXEL_BITS)
         if self.eyes == "live":
-            cut_live_eyes(covered, local_landmarks)
+            cut_live_eyes(covered, local_landmarks, self.blinks.closing(track_id, local_landmarks))
         return covered.astype(np.float32) * np.float32(1.0 / 255.0)
 
 

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-HOLD_RADIUS = 0.008  # of the inter-ocular distance: about 0.7 px for a face 250 px wide
+HOLD_RADIUS = 0.015  # of the inter-ocular distance: about 1.5 px for a face 250 px wide
 EYE_CORNERS = (33, 263)
 MAX_TRACKS = 16
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from livefake.face import mesh
 from livefake.pipeline.frame import Face
-from livefake.swap.eyes import EYE_POINTS, cut_live_eyes, eye_openness, eye_ratios, keep_target_eyes
+from livefake.swap.eyes import EYE_POINTS, BlinkFollower, cut_live_eyes, eye_openness, keep_target_eyes
 from livefake.swap.photo import PhotoSwapper, TargetFace
 
 UPPER_LIDS = [159, 158, 160, 157, 161, 386, 385, 387, 384, 388]
@@ -39,17 +39,32 @@ def test_openness_follows_the_lids() -> None:
 
 def test_live_mode_cuts_the_inside_of_the_eyes_and_fades_the_lids_of_a_closing_eye() -> None:
     face = _face() - np.array([100.0, 80.0], np.float32)
+    blinks = BlinkFollower()
+    for _ in range(5):
+        assert blinks.closing(7, face) == (0.0, 0.0)  # open as usual for this face
     open_mask = np.full((440, 440), 255, np.uint8)
-    cut_live_eyes(open_mask, face)
+    cut_live_eyes(open_mask, face, blinks.closing(7, face))
     centre = face[[33, 133]].mean(axis=0).round().astype(int)
     assert open_mask[centre[1], centre[0]] == 0  # the live eye shows
     lid = ((face[159] + face[52]) / 2).round().astype(int)  # between the upper lid and the brow
-    assert open_mask[lid[1], lid[0]] == 255 if eye_ratios(face)[0] >= 0.30 else open_mask[lid[1], lid[0]] < 255
+    assert open_mask[lid[1], lid[0]] == 255  # an open eye keeps the target's lid
     closing = _close_eyes(face, 0.8)
+    amounts = blinks.closing(7, closing)
+    assert min(amounts) > 0.9
     closing_mask = np.full((440, 440), 255, np.uint8)
-    cut_live_eyes(closing_mask, closing)
-    assert closing_mask[lid[1], lid[0]] < 64  # a blink is the person's own upper lid
+    cut_live_eyes(closing_mask, closing, amounts)
+    assert closing_mask[lid[1], lid[0]] < 32  # a blink is the person's own upper lid
     assert (closing_mask <= open_mask).sum() > 0.99 * open_mask.size
+
+
+def test_blink_fade_follows_each_faces_own_opening() -> None:
+    narrow = _face()
+    narrow[[159, 158, 160, 157, 161, 386, 385, 387, 384, 388], 1] += 3.0  # narrower eyes than the canonical
+    blinks = BlinkFollower()
+    for _ in range(20):
+        steady = blinks.closing(1, narrow)
+    assert steady == (0.0, 0.0)  # narrow eyes are not a blink once the track knows them
+    assert max(BlinkFollower().closing(-1, _close_eyes(narrow, 0.8))) > 0.5
 
 
 def _target() -> TargetFace:

@@ -7,7 +7,7 @@ import numpy as np
 
 from livefake.face import mesh
 from livefake.swap.photo import PhotoSwapper, TargetFace
-from livefake.swap.steady import StillHold
+from livefake.swap.steady import HOLD_RADIUS, StillHold
 from livefake.swap.triangles import triangle_stretch
 from livefake.swap.turns import TurnGuard, mirror_partners
 
@@ -86,6 +86,6 @@ def test_still_hold_freezes_jitter_and_follows_motion() -> None:
     held = [hold(2, face + rng.normal(0, 0.2, face.shape).astype(np.float32)) for _ in range(30)]
     assert np.abs(np.diff(np.array(held[5:]), axis=0)).max() < 0.35  # jitter (about 0.2 px) barely moves it
     moved = hold(2, face + np.array([6.0, 0.0], np.float32))
-    band = 0.008 * float(np.linalg.norm(face[33] - face[263]))
+    band = HOLD_RADIUS * float(np.linalg.norm(face[33] - face[263]))
     assert np.abs(moved - (face + np.array([6.0, 0.0]))).max() <= band + 0.8
     assert np.array_equal(hold(-1, face), face)  # an untracked face is not held
