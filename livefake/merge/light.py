@@ -11,7 +11,7 @@ The swapped face's own shading is divided out, so a target photo lit from one si
 keep its lamp, and the live face's is multiplied in. ``lowpass`` is a mask-normalised
 Gaussian (``blur(luma * mask) / blur(mask)``), so the background never leaks into the face's
 edge. The gain map is smoothed over time per face track, then scaled up and applied to the
-swapped crop's three channels. It costs about half a millisecond per face, whatever its size.
+swapped crop's three channels. It costs about 0.3 ms per 256-px face on one core.
 """
 
 from __future__ import annotations
@@ -28,9 +28,16 @@ GAIN_LIMITS = (0.4, 2.5)
 MAX_TRACKS = 16
 
 
+def shrink(image: np.ndarray) -> np.ndarray:
+    """``image`` at ``LIGHT_SIZE`` square: halvings (cheap) while it is at least twice as big, then area."""
+    while min(image.shape[:2]) >= 2 * LIGHT_SIZE:
+        image = cv2.pyrDown(image)
+    return cv2.resize(image, (LIGHT_SIZE, LIGHT_SIZE), interpolation=cv2.INTER_AREA)
+
+
 def luminance(image_bgr: np.ndarray) -> np.ndarray:
-    """Rec. 601 luma as float32, plus one so a black pixel never divides by zero."""
-    return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) + 1.0
+    """Rec. 601 luma at ``LIGHT_SIZE`` square as float32, plus one so black never divides by zero."""
+    return shrink(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)).astype(np.float32) + 1.0
 
 
 def shading(luma: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -47,11 +54,9 @@ def shading_gain(
     """The unsmoothed gain map (``LIGHT_SIZE`` square, float32) taking the swapped face's shading
     to the live face's; 1 where the mask gives no estimate."""
     height, width = mask.shape[:2]
-    size = (LIGHT_SIZE, LIGHT_SIZE)
-    weight = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    weight = shrink(mask.astype(np.float32))
     sigma = max(SIGMA_PER_FACE * face_px * LIGHT_SIZE / max(height, width), 0.5)
-    live = luminance(cv2.resize(live_bgr, size, interpolation=cv2.INTER_AREA))
-    swapped = luminance(cv2.resize(swapped_bgr, size, interpolation=cv2.INTER_AREA))
+    live, swapped = luminance(live_bgr), luminance(swapped_bgr)
     live_shading, defined = shading(live, weight, sigma)
     swapped_shading, _ = shading(swapped, weight, sigma)
     gain = np.clip(live_shading / np.maximum(swapped_shading, 1e-3), *GAIN_LIMITS)
@@ -64,8 +69,7 @@ def apply_gain(image_bgr: np.ndarray, gain: np.ndarray, strength: float) -> np.n
     full = cv2.resize(gain, (width, height), interpolation=cv2.INTER_LINEAR)
     if strength != 1.0:
         full = cv2.pow(full, strength)
-    scaled = cv2.multiply(image_bgr.astype(np.float32), cv2.merge([full, full, full]))
-    return cv2.convertScaleAbs(scaled)
+    return cv2.multiply(image_bgr, cv2.cvtColor(full, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_8U)
 
 
 class Relighter:
