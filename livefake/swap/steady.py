@@ -4,7 +4,8 @@ The tracker's smoothed landmarks still wander by a few tenths of a pixel on a fa
 not move; warped onto them, the target's sharp texture shimmers where the live face is
 steady. Each point here trails its live position by at most ``HOLD_RADIUS`` inter-ocular
 distances (a backlash): motion within that band moves nothing, larger motion is followed
-at once, less that small band, so there is no jump and no visible lag.
+at once, less that small band, so there is no jump and no visible lag. The lids and lips move
+fast and far (a blink closes in two frames), so their band is narrower: they lag less.
 """
 
 from __future__ import annotations
@@ -13,9 +14,22 @@ from collections import OrderedDict
 
 import numpy as np
 
+from livefake.face import mesh
+
 HOLD_RADIUS = 0.015  # of the inter-ocular distance: about 1.5 px for a face 250 px wide
 EYE_CORNERS = (33, 263)
 MAX_TRACKS = 16
+EXPRESSION_SHARE = 0.3  # of the band, for the eye and inner-lip contours
+EXPRESSION_POINTS = mesh.RIGHT_EYE + mesh.LEFT_EYE + mesh.LIPS_INNER
+
+
+def _band_shares() -> np.ndarray:
+    shares = np.ones((mesh.LANDMARK_COUNT, 1), dtype=np.float32)
+    shares[list(EXPRESSION_POINTS)] = EXPRESSION_SHARE
+    return shares
+
+
+BAND_SHARES = _band_shares()
 
 
 class StillHold:
@@ -40,7 +54,7 @@ class StillHold:
             held = live.copy()
         else:
             inter_ocular = float(np.linalg.norm(live[EYE_CORNERS[0], :2] - live[EYE_CORNERS[1], :2]))
-            band = self.radius * inter_ocular
+            band = self.radius * inter_ocular * (BAND_SHARES if len(live) == len(BAND_SHARES) else 1.0)
             step = live - held
             length = np.linalg.norm(step[:, :2], axis=1, keepdims=True)
             share = np.clip(1.0 - band / np.maximum(length, 1e-9), 0.0, 1.0)
