@@ -22,9 +22,16 @@ from livefake.errors import DeviceError, InputError, ModelError
 from livefake.exporters.fidelity import measure_fidelity
 from livefake.exporters.fp16 import check_fp16, convert_fp16
 from livefake.exporters.job import ExportJob, ExportReport, ExportRequest
-from livefake.exporters.onnx_export import ExportSource, check_fp32, export_onnx, prepare_export
+from livefake.exporters.onnx_export import (
+    ExportSource,
+    check_finite_weights,
+    check_fp32,
+    export_onnx,
+    prepare_export,
+)
 from livefake.exporters.quantize import quantize_int8
-from livefake.exporters.tensorrt import TENSORRT_MISSING, build_tensorrt, tensorrt_available
+from livefake.exporters.tensorrt import TENSORRT_MISSING, build_tensorrt, cache_dir, tensorrt_available
+from livefake.exporters.triton import finish_triton
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions
 
@@ -90,11 +97,16 @@ def finish_fp16(job: ExportJob, final: Path) -> None:
 
 
 def finish_tensorrt(job: ExportJob, final: Path) -> None:
+    """Build the engine beside a copy of the model in the work folder (same file name as
+    ``--out``, which the engine cache is keyed on); both move over ``--out`` only if it built."""
     assert job.fp32_path is not None
+    out = Path(job.request.out)
+    staged = job.work / out.name
     with job.step("build TensorRT engine"):
-        seconds = build_tensorrt(job.fp32_path, job.request.out, job.source.resolution)
+        seconds = build_tensorrt(job.fp32_path, staged, job.source.resolution)
     job.report.figures["TensorRT build s"] = seconds
-    shutil.copyfile(job.request.out, final)
+    shutil.copyfile(staged, final)
+    job.companions.append((cache_dir(staged), cache_dir(out)))
 
 
 FORMATS: dict[str, ExportFormat] = {
@@ -111,6 +123,7 @@ FORMATS: dict[str, ExportFormat] = {
             finish_tensorrt,
             needs_tensorrt,
         ),
+        ExportFormat("triton", "Triton model repository: REPO/NAME/config.pbtxt + 1/model.onnx", finish_triton),
     )
 }
 
@@ -136,10 +149,14 @@ def run_export(request: ExportRequest, source: ExportSource | None = None) -> Ex
         final = Path(work) / "final.onnx"
         export_format.finish(job, final)
         os.replace(final, out)
+        for staged, destination in job.companions:
+            shutil.rmtree(destination, ignore_errors=True)
+            os.replace(staged, destination)
     return report
 
 
 def _export_fp32(job: ExportJob) -> None:
+    check_finite_weights(job.source, job.request.checkpoint)
     job.fp32_path = job.work / "fp32.onnx"
     with job.step("export fp32 ONNX"):
         export_onnx(job.source, job.fp32_path)

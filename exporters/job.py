@@ -59,6 +59,7 @@ class ExportJob:
     report: ExportReport
     calibration_faceset: str | None = None
     fp32_path: Path | None = None
+    companions: list[tuple[Path, Path]] = field(default_factory=list)  # (in work, beside --out) moved with it
     _crops: CropSplit | None = None
 
     @contextmanager

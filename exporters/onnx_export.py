@@ -9,9 +9,9 @@ contract metadata is computed once. :func:`export_onnx` writes it with a dynamic
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,18 +115,41 @@ def torch_outputs(module: nn.Module, crops: np.ndarray) -> tuple[np.ndarray, np.
     return face.numpy(), mask.numpy()
 
 
+def check_finite_weights(source: ExportSource, checkpoint: str | Path | None = None) -> None:
+    """ModelError naming the first parameter or buffer holding NaN or infinity: such a model
+    draws nothing usable, so it is never exported."""
+    named = [*source.module.named_parameters(), *source.module.named_buffers()]
+    for name, tensor in named:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            where = f"{checkpoint}: " if checkpoint is not None else ""
+            raise ModelError(
+                f"{where}weight {name} holds NaN or infinite values: the training diverged; "
+                "export an earlier checkpoint or train again with a lower learning rate"
+            )
+
+
+def check_finite_outputs(onnx_path: str | Path, outputs: Sequence[np.ndarray]) -> None:
+    for name, values in zip((OUTPUT_FACE, OUTPUT_MASK), outputs, strict=True):
+        if not np.isfinite(values).all():
+            raise ModelError(f"{onnx_path}: output {name} holds NaN or infinite values; the model is unusable")
+
+
 def compare_with_torch(source: ExportSource, onnx_path: str | Path, crops: np.ndarray) -> float:
-    """Largest absolute difference between PyTorch and ONNX Runtime over face and mask."""
+    """Largest absolute difference between PyTorch and ONNX Runtime over face and mask.
+
+    ModelError when either gives a NaN or infinite output (no difference can be measured)."""
     expected = torch_outputs(source.module, crops)
     session = ModelSession(onnx_path, SessionOptions(provider="cpu", warm_up_runs=0))
     actual = session.run({INPUT_NAME: crops}, [OUTPUT_FACE, OUTPUT_MASK])
+    check_finite_outputs(f"{onnx_path} (PyTorch)", expected)
+    check_finite_outputs(onnx_path, actual)
     return max(float(np.max(np.abs(want - got))) for want, got in zip(expected, actual, strict=True))
 
 
 def check_fp32(source: ExportSource, onnx_path: str | Path, crops: np.ndarray) -> float:
     """Compare with PyTorch; ModelError (and the figure) when beyond ``FP32_TOLERANCE``."""
     difference = compare_with_torch(source, onnx_path, crops)
-    if difference > FP32_TOLERANCE:
+    if not difference <= FP32_TOLERANCE:
         raise ModelError(
             f"{onnx_path}: ONNX differs from PyTorch by {difference:.2e} (limit {FP32_TOLERANCE:.0e}); "
             "the export is wrong, do not use it"
@@ -137,9 +160,8 @@ def check_fp32(source: ExportSource, onnx_path: str | Path, crops: np.ndarray) -
 @contextmanager
 def _temporary_beside(out: Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}-", suffix=".tmp", dir=out.parent)
-    os.close(handle)
-    temporary = Path(name)
+    temporary = out.with_name(f".{out.name}-{secrets.token_hex(4)}.tmp")
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # 0666 less the umask
     try:
         yield temporary
     finally:

@@ -1,9 +1,11 @@
-"""Convert the mediapipe face TFLite models to ONNX, with no TensorFlow.
+"""Convert the mediapipe face, hand and person TFLite models to ONNX, with no TensorFlow.
 
 The flatbuffer is read with the ``tflite`` package and the graph is written with ``onnx``.
-Only the operators the face detector, face landmark and iris models use are covered:
-fp16-weight DEQUANTIZE (folded into fp32 constants), CONV_2D, DEPTHWISE_CONV_2D, PRELU,
-ADD, RELU, MAX_POOL_2D, PAD, RESHAPE and CONCATENATION.
+Only the operators the face detector, face landmark, iris, palm detection, hand landmark and
+selfie segmentation models use are covered: fp16-weight DEQUANTIZE (folded into fp32
+constants), CONV_2D, DEPTHWISE_CONV_2D, PRELU, ADD, MUL, RELU, LOGISTIC, HARD_SWISH,
+MAX_POOL_2D, AVERAGE_POOL_2D, PAD, RESHAPE, CONCATENATION, MEAN, FULLY_CONNECTED,
+RESIZE_BILINEAR and mediapipe's custom Convolution2DTransposeBias.
 
 TFLite tensors are NHWC; the ONNX graph keeps the TFLite input and output shapes so both
 runtimes take the same arrays, and works in NCHW inside (one Transpose after the input and
@@ -15,138 +17,26 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
 import tflite
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 from tqdm import tqdm
 
-NHWC_TO_NCHW = (0, 3, 1, 2)
-NCHW_TO_NHWC = (0, 2, 3, 1)
-OPERATOR_NAMES = {value: name for name, value in vars(tflite.BuiltinOperator).items() if not name.startswith("_")}
-NUMPY_TYPES = {
-    tflite.TensorType.FLOAT32: np.float32,
-    tflite.TensorType.FLOAT16: np.float16,
-    tflite.TensorType.INT32: np.int32,
-    tflite.TensorType.INT64: np.int64,
-    tflite.TensorType.UINT8: np.uint8,
-    tflite.TensorType.INT8: np.int8,
-}
+from livefake.exporters.tflite_graph import (
+    NHWC_TO_NCHW,
+    OPERATOR_NAMES,
+    ConversionError,
+    GraphBuilder,
+    apply_activation,
+    read_options,
+    same_pads,
+    window_pads,
+)
 
-
-class ConversionError(Exception):
-    """The TFLite model uses something this converter does not cover."""
-
-
-@dataclass
-class Value:
-    """A tensor on the ONNX side: its name and whether it is held as NCHW (4-D activations)."""
-
-    name: str
-    nchw: bool
-
-
-@dataclass
-class GraphBuilder:
-    """Collects ONNX nodes and initializers while walking the TFLite operators."""
-
-    model: tflite.Model
-    graph: tflite.SubGraph
-    nodes: list[onnx.NodeProto] = field(default_factory=list)
-    initializers: list[onnx.TensorProto] = field(default_factory=list)
-    values: dict[int, Value] = field(default_factory=dict)
-    constants: dict[int, np.ndarray] = field(default_factory=dict)
-    counter: int = 0
-    dynamic_batch: bool = False
-
-    def fresh(self, hint: str) -> str:
-        self.counter += 1
-        return f"{hint}__{self.counter}"
-
-    def add_node(self, op: str, inputs: list[str], hint: str, **attributes: Any) -> str:
-        output = self.fresh(hint)
-        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
-        return output
-
-    def add_constant(self, array: np.ndarray, hint: str) -> str:
-        name = self.fresh(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
-
-    def tensor(self, index: int) -> tflite.Tensor:
-        return self.graph.Tensors(index)
-
-    def shape(self, index: int) -> list[int]:
-        return [int(d) for d in self.tensor(index).ShapeAsNumpy()]
-
-    def tensor_name(self, index: int) -> str:
-        return self.tensor(index).Name().decode()
-
-    def constant(self, index: int) -> np.ndarray | None:
-        """The data of a constant tensor (folded DEQUANTIZE outputs included), else None."""
-        if index in self.constants:
-            return self.constants[index]
-        tensor = self.tensor(index)
-        data = self.model.Buffers(tensor.Buffer()).DataAsNumpy()
-        if isinstance(data, int) or data.size == 0:
-            return None
-        dtype = NUMPY_TYPES.get(tensor.Type())
-        if dtype is None:
-            raise ConversionError(f"tensor {self.tensor_name(index)} has unsupported type {tensor.Type()}")
-        return data.view(dtype).reshape(self.shape(index))
-
-    def value(self, index: int, nchw: bool) -> str:
-        """The ONNX name of activation ``index`` in the requested layout (adds a Transpose if needed)."""
-        held = self.values[index]
-        if held.nchw == nchw or len(self.shape(index)) != 4:
-            return held.name
-        perm = NHWC_TO_NCHW if nchw else NCHW_TO_NHWC
-        return self.add_node("Transpose", [held.name], "transpose", perm=list(perm))
-
-    def set_output(self, index: int, name: str, nchw: bool) -> None:
-        self.values[index] = Value(name, nchw)
-
-
-def read_options(operator: tflite.Operator, options_class: type) -> Any:
-    table = operator.BuiltinOptions()
-    options = options_class()
-    options.Init(table.Bytes, table.Pos)
-    return options
-
-
-def same_pads(size: list[int], kernel: list[int], stride: list[int], dilation: list[int]) -> list[int]:
-    """ONNX pads (begins then ends) reproducing TensorFlow's SAME padding for a static size."""
-    begins, ends = [], []
-    for n, k, s, d in zip(size, kernel, stride, dilation, strict=True):
-        out = -(-n // s)
-        total = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
-        begins.append(total // 2)
-        ends.append(total - total // 2)
-    return begins + ends
-
-
-def window_pads(
-    builder: GraphBuilder, index: int, padding: int, kernel: list[int], stride: list[int], dilation: list[int]
-) -> list[int]:
-    if padding == tflite.Padding.VALID:
-        return [0, 0, 0, 0]
-    return same_pads(builder.shape(index)[1:3], kernel, stride, dilation)
-
-
-def apply_activation(builder: GraphBuilder, name: str, activation: int) -> str:
-    if activation == tflite.ActivationFunctionType.NONE:
-        return name
-    if activation == tflite.ActivationFunctionType.RELU:
-        return builder.add_node("Relu", [name], "relu")
-    if activation == tflite.ActivationFunctionType.RELU6:
-        low = builder.add_constant(np.array(0.0, np.float32), "zero")
-        high = builder.add_constant(np.array(6.0, np.float32), "six")
-        return builder.add_node("Clip", [name, low, high], "relu6")
-    raise ConversionError(f"fused activation {activation} is not supported")
+__all__ = ["ConversionError", "convert_file", "convert_model", "output_shapes", "same_pads"]
 
 
 def convert_dequantize(builder: GraphBuilder, op: tflite.Operator) -> None:
@@ -206,31 +96,47 @@ def convert_prelu(builder: GraphBuilder, op: tflite.Operator) -> None:
     builder.set_output(int(op.Outputs(0)), builder.add_node("Add", [positive, scaled], "prelu"), nchw)
 
 
-def convert_add(builder: GraphBuilder, op: tflite.Operator) -> None:
+def operand(builder: GraphBuilder, index: int, nchw: bool) -> str:
+    """An input of an elementwise operator: a constant (4-D ones turned to NCHW) or an activation."""
+    data = builder.constant(index)
+    if data is None:
+        return builder.value(index, nchw)
+    data = data.astype(np.float32)
+    if nchw and data.ndim == 4:
+        data = data.transpose(NHWC_TO_NCHW)
+    return builder.add_constant(data, "operand")
+
+
+def convert_binary(builder: GraphBuilder, op: tflite.Operator, kind: str, options_class: type) -> None:
+    """ADD or MUL, with numpy broadcasting; either operand may be a constant."""
     a, b = (int(i) for i in op.InputsAsNumpy()[:2])
-    if builder.constant(a) is not None or builder.constant(b) is not None:
-        raise ConversionError("ADD with a constant operand is not supported")
-    both_nchw = builder.values[a].nchw or builder.values[b].nchw
-    name = builder.add_node("Add", [builder.value(a, both_nchw), builder.value(b, both_nchw)], "add")
-    activation = read_options(op, tflite.AddOptions).FusedActivationFunction()
-    builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, activation), both_nchw)
+    activations = [i for i in (a, b) if builder.constant(i) is None]
+    if not activations:
+        raise ConversionError(f"{kind} of two constants is not supported")
+    nchw = any(builder.values[i].nchw for i in activations)
+    name = builder.add_node(kind, [operand(builder, a, nchw), operand(builder, b, nchw)], kind.lower())
+    activation = read_options(op, options_class).FusedActivationFunction()
+    builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, activation), nchw)
 
 
-def convert_relu(builder: GraphBuilder, op: tflite.Operator) -> None:
+def convert_unary(builder: GraphBuilder, op: tflite.Operator, kind: str) -> None:
+    """An elementwise operator of one input that keeps its layout (Relu, Sigmoid, HardSwish)."""
     x = int(op.Inputs(0))
     nchw = builder.values[x].nchw
-    builder.set_output(int(op.Outputs(0)), builder.add_node("Relu", [builder.value(x, nchw)], "relu"), nchw)
+    name = builder.add_node(kind, [builder.value(x, nchw)], kind.lower())
+    builder.set_output(int(op.Outputs(0)), name, nchw)
 
 
-def convert_max_pool(builder: GraphBuilder, op: tflite.Operator) -> None:
+def convert_pool(builder: GraphBuilder, op: tflite.Operator, kind: str) -> None:
+    """MAX_POOL_2D or AVERAGE_POOL_2D (TFLite averages only over the cells inside the image)."""
     x = int(op.Inputs(0))
     options = read_options(op, tflite.Pool2DOptions)
     kernel = [options.FilterHeight(), options.FilterWidth()]
     stride = [options.StrideH(), options.StrideW()]
     pads = window_pads(builder, x, options.Padding(), kernel, stride, [1, 1])
-    name = builder.add_node(
-        "MaxPool", [builder.value(x, nchw=True)], "maxpool", kernel_shape=kernel, strides=stride, pads=pads
-    )
+    extra = {"count_include_pad": 0} if kind == "AveragePool" else {}
+    inputs = [builder.value(x, nchw=True)]
+    name = builder.add_node(kind, inputs, kind.lower(), kernel_shape=kernel, strides=stride, pads=pads, **extra)
     builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), True)
 
 
@@ -270,17 +176,108 @@ def convert_concatenation(builder: GraphBuilder, op: tflite.Operator) -> None:
     builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, activation), nchw)
 
 
+def convert_mean(builder: GraphBuilder, op: tflite.Operator) -> None:
+    x, a = (int(i) for i in op.InputsAsNumpy()[:2])
+    axes = builder.constant(a)
+    if axes is None:
+        raise ConversionError("MEAN axes must be constant")
+    rank = len(builder.shape(x))
+    nchw = rank == 4 and builder.values[x].nchw
+    chosen = [int(axis) % rank for axis in axes.reshape(-1)]
+    if nchw:
+        chosen = [NHWC_TO_NCHW.index(axis) for axis in chosen]
+    keep = bool(read_options(op, tflite.ReducerOptions).KeepDims())
+    name = builder.add_node("ReduceMean", [builder.value(x, nchw)], "mean", axes=sorted(chosen), keepdims=int(keep))
+    builder.set_output(int(op.Outputs(0)), name, nchw and keep)
+
+
+def convert_fully_connected(builder: GraphBuilder, op: tflite.Operator) -> None:
+    """FULLY_CONNECTED as Gemm on the input flattened to [batch, features] (TFLite's own order)."""
+    indices = [int(i) for i in op.InputsAsNumpy()]
+    x, w = indices[0], indices[1]
+    weights = builder.constant(w)
+    if weights is None:
+        raise ConversionError("FULLY_CONNECTED weights must be constant")
+    options = read_options(op, tflite.FullyConnectedOptions)
+    if options.KeepNumDims():
+        raise ConversionError("FULLY_CONNECTED with keep_num_dims is not supported")
+    flat = np.array([-1, weights.shape[1]], np.int64)
+    source = builder.value(x, nchw=False)
+    if len(builder.shape(x)) != 2:
+        source = builder.add_node("Reshape", [source, builder.add_constant(flat, "shape")], "flatten")
+    inputs = [source, builder.add_constant(weights.astype(np.float32), "weight")]
+    bias = builder.constant(indices[2]) if len(indices) > 2 and indices[2] >= 0 else None
+    if bias is not None:
+        inputs.append(builder.add_constant(bias.astype(np.float32), "bias"))
+    name = builder.add_node("Gemm", inputs, "dense", transB=1)
+    builder.set_output(int(op.Outputs(0)), apply_activation(builder, name, options.FusedActivationFunction()), False)
+
+
+def convert_resize_bilinear(builder: GraphBuilder, op: tflite.Operator) -> None:
+    x, out = int(op.Inputs(0)), int(op.Outputs(0))
+    options = read_options(op, tflite.ResizeBilinearOptions)
+    if options.AlignCorners():
+        mode = "align_corners"
+    elif options.HalfPixelCenters():
+        mode = "half_pixel"
+    else:
+        mode = "asymmetric"
+    source = builder.value(x, nchw=True)
+    height, width = builder.shape(out)[1:3]
+    batch_channels = builder.add_node(
+        "Slice",
+        [builder.add_node("Shape", [source], "shape")]
+        + [builder.add_constant(np.array([value], np.int64), "index") for value in (0, 2)],
+        "batch_channels",
+    )
+    sizes = builder.add_node(
+        "Concat", [batch_channels, builder.add_constant(np.array([height, width], np.int64), "size")], "sizes", axis=0
+    )
+    inputs = [source, "", "", sizes]
+    name = builder.add_node("Resize", inputs, "resize", mode="linear", coordinate_transformation_mode=mode)
+    builder.set_output(out, name, True)
+
+
+def convert_transpose_conv_bias(builder: GraphBuilder, op: tflite.Operator) -> None:
+    """mediapipe's Convolution2DTransposeBias: a transposed convolution with bias (selfie model)."""
+    x, w, b = (int(i) for i in op.InputsAsNumpy()[:3])
+    weights, bias = builder.constant(w), builder.constant(b)
+    if weights is None or bias is None:
+        raise ConversionError("Convolution2DTransposeBias weights and bias must be constant")
+    padding, stride_w, stride_h = np.frombuffer(op.CustomOptionsAsNumpy().tobytes(), np.int32)[:3]
+    kernel = list(weights.shape[1:3])
+    if padding != 1 or kernel != [int(stride_h), int(stride_w)]:
+        raise ConversionError("Convolution2DTransposeBias is supported with SAME padding and kernel = stride only")
+    inputs = [
+        builder.value(x, nchw=True),
+        builder.add_constant(weights.transpose(3, 0, 1, 2).astype(np.float32), "weight"),  # [O,KH,KW,I] -> [I,O,KH,KW]
+        builder.add_constant(bias.astype(np.float32), "bias"),
+    ]
+    name = builder.add_node(
+        "ConvTranspose", inputs, "deconv", kernel_shape=kernel, strides=[int(stride_h), int(stride_w)]
+    )
+    builder.set_output(int(op.Outputs(0)), name, True)
+
+
 CONVERTERS: dict[str, Callable[[GraphBuilder, tflite.Operator], None]] = {
     "DEQUANTIZE": convert_dequantize,
     "CONV_2D": lambda b, op: convert_conv(b, op, depthwise=False),
     "DEPTHWISE_CONV_2D": lambda b, op: convert_conv(b, op, depthwise=True),
     "PRELU": convert_prelu,
-    "ADD": convert_add,
-    "RELU": convert_relu,
-    "MAX_POOL_2D": convert_max_pool,
+    "ADD": lambda b, op: convert_binary(b, op, "Add", tflite.AddOptions),
+    "MUL": lambda b, op: convert_binary(b, op, "Mul", tflite.MulOptions),
+    "RELU": lambda b, op: convert_unary(b, op, "Relu"),
+    "LOGISTIC": lambda b, op: convert_unary(b, op, "Sigmoid"),
+    "HARD_SWISH": lambda b, op: convert_unary(b, op, "HardSwish"),
+    "MAX_POOL_2D": lambda b, op: convert_pool(b, op, "MaxPool"),
+    "AVERAGE_POOL_2D": lambda b, op: convert_pool(b, op, "AveragePool"),
     "PAD": convert_pad,
     "RESHAPE": convert_reshape,
     "CONCATENATION": convert_concatenation,
+    "MEAN": convert_mean,
+    "FULLY_CONNECTED": convert_fully_connected,
+    "RESIZE_BILINEAR": convert_resize_bilinear,
+    "CUSTOM:Convolution2DTransposeBias": convert_transpose_conv_bias,
 }
 
 

@@ -2,6 +2,11 @@
 
 A command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``,
 and imports its heavy dependencies inside ``run`` so that ``livefake --help`` stays fast.
+
+SIGINT (Ctrl-C), SIGTERM and SIGHUP all stop a command the same orderly way: the main thread
+gets an ``Interrupted`` (a ``KeyboardInterrupt``), so a live run closes and finalises its
+sinks, and an offline one removes what it had half-written. A command that lets it through
+exits 128 + the signal number (130, 143, 129) with one line.
 """
 
 from __future__ import annotations
@@ -11,13 +16,58 @@ import importlib
 import logging
 import os
 import pkgutil
+import signal
 import sys
-from collections.abc import Sequence
-from types import ModuleType
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType, ModuleType
 
 import livefake.commands
 from livefake import __version__
 from livefake.errors import LivefakeError
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal, raised in the main thread like Ctrl-C; remembers which signal it was."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        self.signum = int(signum)
+        super().__init__(signal.Signals(self.signum).name)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextmanager
+def stop_signals_interrupt(process_exits_after: bool = False) -> Iterator[None]:
+    """While inside, SIGINT, SIGTERM and SIGHUP raise ``Interrupted`` in the main thread.
+
+    Only the first signal raises: later ones arrive while the command is already stopping
+    (closing a recording, removing partial files) and must not cut that short. When the
+    process exits right after (the command line), a later one is ignored to the end, for
+    the interpreter would otherwise die of it on its way out; else the handlers are restored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if received:
+            return
+        received.append(signum)
+        raise Interrupted(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_IGN if received and process_exits_after else handler)
 
 
 def command_modules() -> list[ModuleType]:
@@ -51,15 +101,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args) or 0)
+        with stop_signals_interrupt(process_exits_after=argv is None):
+            return int(args.handler(args) or 0)
     except LivefakeError as error:
         if args.debug:
             raise
         print(f"livefake: error: {error}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("livefake: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        stopped = interrupt if isinstance(interrupt, Interrupted) else Interrupted()
+        print(f"livefake: {args.command} stopped by {stopped}", file=sys.stderr)
+        return stopped.exit_code
 
 
 if __name__ == "__main__":

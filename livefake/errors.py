@@ -6,6 +6,8 @@ non-zero exit at the CLI edge; tracebacks are shown only with ``--debug``.
 
 from __future__ import annotations
 
+import errno
+
 
 class LivefakeError(Exception):
     """Base class: ``str(error)`` is a one-line message meant for the user."""
@@ -17,6 +19,10 @@ class InputError(LivefakeError):
     """A file, URL or parameter given by the user cannot be used."""
 
     exit_code = 2
+
+
+class SettingsError(InputError):
+    """A setting (TOML file, flag or live change) has an unknown key, a wrong type or is out of range."""
 
 
 class DeviceError(LivefakeError):
@@ -43,3 +49,12 @@ class StageError(LivefakeError):
         if isinstance(error, LivefakeError):
             self.exit_code = error.exit_code
         super().__init__(f"stage '{stage}' failed: {detail}")
+
+
+def write_failure_reason(error: BaseException) -> str:
+    """Why writing a file failed, in words for the one-line message: a full disk says so."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full; free some space or write elsewhere"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__

@@ -20,16 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, get_args
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from livefake.config import SourceConfig, TrackConfig
 from livefake.errors import InputError, ModelError
-from livefake.face.align import FACE_TYPES, alignment_matrix, transform_points, warp_to_crop
+from livefake.face.align import FACE_TYPES
 from livefake.face.track import FaceTracker
-from livefake.faceset import FACESET_INDEX, Faceset, FacesetFace, read_faceset, write_faceset
-from livefake.faceset_tools import REJECTED_FOLDER
+from livefake.faceset_tools import FacesetWriter
 from livefake.pipeline.frame import Face
 from livefake.pipeline.stage import Source
 from livefake.sources import make_source
@@ -41,7 +39,6 @@ PickMode = Literal["largest", "reference"]
 PICK_MODES: tuple[str, ...] = get_args(PickMode)
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
 JPEG_QUALITY = 95
-SAVE_EVERY = 200  # faces added between index writes, so a crash loses little
 MIN_RESOLUTION, MAX_RESOLUTION = 32, 1024
 
 
@@ -95,12 +92,6 @@ class ExtractReport:
             more = f" and {len(self.unreadable) - 5} more" if len(self.unreadable) > 5 else ""
             line += f"; {len(self.unreadable)} unreadable input(s) skipped: {skipped}{more}"
         return line
-
-
-def blur_score(crop_bgr: np.ndarray) -> float:
-    """Variance of the Laplacian of the grey crop: higher is sharper."""
-    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY) if crop_bgr.ndim == 3 else crop_bgr
-    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
 def is_video(path: Path) -> bool:
@@ -188,66 +179,6 @@ def make_picker(config: ExtractConfig) -> FacePicker:
         assert config.reference is not None
         return ReferenceFacePicker(config.reference, config.models_dir)
     return LargestFacePicker()
-
-
-class FacesetWriter:
-    """Adds aligned crops to a faceset folder (new, or existing with the same face type and size)."""
-
-    def __init__(self, folder: str | Path, face_type: str, resolution: int, jpeg_quality: int) -> None:
-        self.folder = Path(folder)
-        self.jpeg_quality = jpeg_quality
-        self.faceset = self.open_faceset(face_type, resolution)
-        self.next_number = self.first_free_number()
-        self.unsaved = 0
-
-    def open_faceset(self, face_type: str, resolution: int) -> Faceset:
-        if (self.folder / FACESET_INDEX).is_file():
-            faceset = read_faceset(self.folder)
-            if (faceset.face_type, faceset.resolution) != (face_type, resolution):
-                raise InputError(
-                    f"faceset {self.folder} holds {faceset.face_type} faces at {faceset.resolution} px, not "
-                    f"{face_type} at {resolution} px: use the same --face-type/--resolution or another --out"
-                )
-            return faceset
-        if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
-            raise InputError(f"{self.folder} exists and is not a faceset: give a new or empty --out folder")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return Faceset(face_type=face_type, resolution=resolution)
-
-    def first_free_number(self) -> int:
-        """One past the highest numbered crop here or among the rejected ones: names never clash."""
-        names = [p.stem for p in self.folder.glob("*.jpg")]
-        names += [p.stem for p in (self.folder / REJECTED_FOLDER).glob("*.jpg")]
-        names += [Path(face.file).stem for face in self.faceset.faces]
-        numbers = [int(name) for name in names if name.isdigit()]
-        return max(numbers, default=-1) + 1
-
-    def add(self, image: np.ndarray, face: Face, source: str, frame: int) -> FacesetFace:
-        """Cut ``face`` out of ``image``, write the crop and add it to the index."""
-        assert face.landmarks is not None, "extraction needs landmarks"
-        size = self.faceset.resolution
-        matrix = alignment_matrix(face.landmarks, self.faceset.face_type, size)  # type: ignore[arg-type]
-        crop = warp_to_crop(image, matrix, size)
-        name = f"{self.next_number:06d}.jpg"
-        if not cv2.imwrite(str(self.folder / name), crop, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality]):
-            raise InputError(f"cannot write face crop {self.folder / name}: check the folder is writable")
-        self.next_number += 1
-        yaw, pitch, roll = face.pose or (0.0, 0.0, 0.0)
-        entry = FacesetFace(
-            file=name, source=source, frame=frame,
-            landmarks=np.round(transform_points(face.landmarks, matrix), 3).tolist(),
-            matrix=matrix.tolist(), yaw=float(yaw), pitch=float(pitch), roll=float(roll),
-            blur=blur_score(crop), score=float(face.score),
-        )
-        self.faceset.faces.append(entry)
-        self.unsaved += 1
-        if self.unsaved >= SAVE_EVERY:
-            self.save()
-        return entry
-
-    def save(self) -> None:
-        write_faceset(self.folder, self.faceset)
-        self.unsaved = 0
 
 
 class Extractor:
@@ -359,16 +290,17 @@ def extract_faceset(
         raise InputError("no inputs given: name videos, images or folders to extract faces from")
     writer = FacesetWriter(out, config.face_type, config.resolution, config.jpeg_quality)
     report = ExtractReport(faceset=Path(out))
-    extractor = Extractor(config, writer, report, progress)
     try:
+        extractor = Extractor(config, writer, report, progress)
         for source in sources:
             extractor.extract_source(source)
-    finally:
-        if report.faces_added:
-            writer.save()
+        if report.faces_added == 0:
+            raise InputError(no_faces_message(sources, report))
+        writer.save()
+    except BaseException:  # an error, a full disk or an interrupt: the faceset is left as it was
+        writer.rollback()
+        raise
     report.faces_total = len(writer.faceset.faces)
-    if report.faces_added == 0:
-        raise InputError(no_faces_message(sources, report))
     return report
 
 

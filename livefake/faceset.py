@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from livefake.errors import InputError
+from livefake.errors import InputError, write_failure_reason
 
 FACESET_INDEX = "faceset.json"
 FACESET_VERSION = 1
@@ -90,26 +90,56 @@ def read_faceset(folder: str | Path) -> Faceset:
 
 def write_faceset(folder: str | Path, faceset: Faceset) -> None:
     """Write ``FOLDER/faceset.json`` atomically (temporary file in the folder, then rename)."""
+    os.replace(prepare_index(folder, faceset), faceset_index_path(folder))
+
+
+def prepare_index(folder: str | Path, faceset: Faceset) -> Path:
+    """The index written in full to a temporary file in ``folder``, ready to be renamed over
+    ``faceset.json``. Writing is what can fail (a full disk): InputError, and nothing is left."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(asdict(faceset), separators=(",", ":"))
-    handle, temporary = tempfile.mkstemp(prefix=".faceset-", suffix=".tmp", dir=folder)
+    temporary = folder / f".faceset-{secrets.token_hex(4)}.tmp"
+    created = not folder.exists()
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0666 less the umask
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, faceset_index_path(folder))
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        if isinstance(error, OSError):
+            raise InputError(f"cannot write {faceset_index_path(folder)}: {write_failure_reason(error)}") from error
         raise
+    return temporary
+
+
+def face_path(folder: str | Path, face: FacesetFace) -> Path:
+    """The crop file of ``face``: a name inside ``folder``. InputError for a name (or a link)
+    that leads out of it."""
+    folder = Path(folder)
+    path = folder / face.file
+    if not _is_plain_name(face.file) or not path.resolve().is_relative_to(folder.resolve()):
+        raise InputError(
+            f"faceset {folder}: entry {face.file!r} points outside the faceset; entries must be file "
+            "names inside it (re-create the index with `livefake extract`)"
+        )
+    return path
 
 
 def read_face_image(folder: str | Path, face: FacesetFace) -> np.ndarray:
     """The crop of ``face`` as uint8 BGR; InputError naming the file when unreadable."""
     from livefake.sources.image import read_image
 
-    return read_image(Path(folder) / face.file)
+    return read_image(face_path(folder, face))
+
+
+def _is_plain_name(name: str) -> bool:
+    """One path component: no separators, not ``.`` or ``..``, not absolute."""
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
 
 
 def _faceset_from_dict(data: dict[str, Any]) -> Faceset:
@@ -130,6 +160,8 @@ def _face_from_dict(item: dict[str, Any]) -> FacesetFace:
         raise ValueError(f"face {item.get('file')}: landmarks must be N x 2, got {landmarks.shape}")
     if matrix.shape != (2, 3):
         raise ValueError(f"face {item.get('file')}: matrix must be 2 x 3, got {matrix.shape}")
+    if not _is_plain_name(str(item["file"])):
+        raise ValueError(f"entry {item['file']!r} is not a file name inside the faceset")
     return FacesetFace(
         file=str(item["file"]),
         source=str(item.get("source", "")),

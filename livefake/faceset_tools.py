@@ -1,4 +1,8 @@
-"""Faceset housekeeping: sort the index, filter out unusable or near-duplicate crops, contact sheets.
+"""Faceset housekeeping: add crops (for `extract`), sort the index, filter out unusable or
+near-duplicate crops, contact sheets.
+
+Adding crops (``FacesetWriter``) is undone as a whole when the run fails or is interrupted:
+its crops go and the index is what it was (a faceset this run made goes entirely).
 
 Sorting reorders the index only (crop files keep their names). Filtering moves each rejected
 crop into ``FACESET/_rejected/`` together with its index entry (``_rejected/faceset.json``), so
@@ -10,6 +14,8 @@ correlation of small grey thumbnails (a gain-independent measure of the same pic
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,12 +26,25 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from livefake.errors import InputError
-from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
+from livefake.errors import InputError, write_failure_reason
+from livefake.face.align import alignment_matrix, transform_points, warp_to_crop
+from livefake.faceset import (
+    FACESET_INDEX,
+    Faceset,
+    FacesetFace,
+    face_path,
+    faceset_index_path,
+    prepare_index,
+    read_face_image,
+    read_faceset,
+    write_faceset,
+)
+from livefake.pipeline.frame import Face
 
 log = logging.getLogger(__name__)
 
 REJECTED_FOLDER = "_rejected"  # where filtered-out crops and their index entries go
+SAVE_EVERY = 200  # faces added between index writes, so a crash loses little
 SortKey = Literal["blur", "yaw", "pitch", "brightness", "similarity"]
 SORT_KEYS: tuple[str, ...] = get_args(SortKey)
 HISTOGRAM_BINS = 32
@@ -177,8 +196,10 @@ def rejection_reasons(
 def filter_faceset(folder: str | Path, rules: FilterRules, progress: bool = False) -> FilterReport:
     """Move the faces that fail ``rules`` (and their index entries) into ``FOLDER/_rejected/``.
 
-    Order of writes: the rejected index first (listing crops about to move), then the moves,
-    then the kept index, so an interruption can leave an entry listed twice but never lost.
+    Both new indexes are written to temporary files first (a full disk fails here, having
+    changed nothing); then the rejected index is renamed into place, the crops are moved and
+    the kept index is renamed into place, so an interruption can leave an entry listed twice
+    but never lost.
     """
     rules.check()
     folder = Path(folder)
@@ -191,32 +212,142 @@ def filter_faceset(folder: str | Path, rules: FilterRules, progress: bool = Fals
         if reason is not None:
             counts[reason] = counts.get(reason, 0) + 1
     if rejected:
-        move_to_rejected(folder, faceset, rejected)
-        faceset.faces = kept
-        write_faceset(folder, faceset)
+        move_to_rejected(folder, Faceset(faceset.face_type, faceset.resolution, kept), rejected)
     return FilterReport(kept=len(kept), rejected=counts)
 
 
-def move_to_rejected(folder: Path, faceset: Faceset, rejected: list[FacesetFace]) -> None:
-    """Append ``rejected`` to the rejected faceset and move their crops there."""
+def move_to_rejected(folder: Path, kept: Faceset, rejected: list[FacesetFace]) -> None:
+    """Append ``rejected`` to the rejected faceset, move their crops there, and keep ``kept``."""
     target = folder / REJECTED_FOLDER
+    moves = [(face_path(folder, face), face_path(target, face)) for face in rejected]
     clashes = [face.file for face in rejected if (target / face.file).exists()]
     if clashes:
         raise InputError(f"{target} already holds {clashes[0]}: move it away before filtering again")
-    if (target / "faceset.json").is_file():
-        bin_index = read_faceset(target)
-        if (bin_index.face_type, bin_index.resolution) != (faceset.face_type, faceset.resolution):
-            raise InputError(f"{target} holds faces of another type or size: move it away before filtering")
-    else:
-        bin_index = Faceset(face_type=faceset.face_type, resolution=faceset.resolution)
+    bin_index = rejected_index(target, kept)
     bin_index.faces.extend(rejected)
-    write_faceset(target, bin_index)
-    for face in rejected:
-        source = folder / face.file
+    bin_file = prepare_index(target, bin_index)
+    try:
+        kept_file = prepare_index(folder, kept)
+    except BaseException:
+        bin_file.unlink(missing_ok=True)
+        raise
+    os.replace(bin_file, faceset_index_path(target))
+    for source, destination in moves:
         if source.exists():
-            source.replace(target / face.file)
+            source.replace(destination)
         else:
             log.warning("crop %s listed in the index is missing; its entry moves to %s", source, target)
+    os.replace(kept_file, faceset_index_path(folder))
+
+
+def rejected_index(target: Path, faceset: Faceset) -> Faceset:
+    """The rejected faces' index as it stands (empty when new); refused when of another kind."""
+    if not faceset_index_path(target).is_file():
+        return Faceset(face_type=faceset.face_type, resolution=faceset.resolution)
+    bin_index = read_faceset(target)
+    if (bin_index.face_type, bin_index.resolution) != (faceset.face_type, faceset.resolution):
+        raise InputError(f"{target} holds faces of another type or size: move it away before filtering")
+    return bin_index
+
+
+def blur_score(crop_bgr: np.ndarray) -> float:
+    """Variance of the Laplacian of the grey crop: higher is sharper."""
+    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY) if crop_bgr.ndim == 3 else crop_bgr
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+class FacesetWriter:
+    """Adds aligned crops to a faceset folder (new, or existing with the same face type and size)."""
+
+    def __init__(self, folder: str | Path, face_type: str, resolution: int, jpeg_quality: int) -> None:
+        self.folder = Path(folder)
+        self.jpeg_quality = jpeg_quality
+        self.created = [path for path in (self.folder, *self.folder.parents) if not path.exists()]  # folders made
+        self.had_index = faceset_index_path(self.folder).is_file()
+        self.faceset = self.open_faceset(face_type, resolution)
+        self.faces_before = len(self.faceset.faces)
+        self.written: list[Path] = []  # crops written by this run, removed again by rollback()
+        self.saved = False  # whether this run has written the index
+        self.next_number = self.first_free_number()
+        self.unsaved = 0
+
+    def open_faceset(self, face_type: str, resolution: int) -> Faceset:
+        if (self.folder / FACESET_INDEX).is_file():
+            faceset = read_faceset(self.folder)
+            if (faceset.face_type, faceset.resolution) != (face_type, resolution):
+                raise InputError(
+                    f"faceset {self.folder} holds {faceset.face_type} faces at {faceset.resolution} px, not "
+                    f"{face_type} at {resolution} px: use the same --face-type/--resolution or another --out"
+                )
+            return faceset
+        if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
+            raise InputError(f"{self.folder} exists and is not a faceset: give a new or empty --out folder")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return Faceset(face_type=face_type, resolution=resolution)
+
+    def first_free_number(self) -> int:
+        """One past the highest numbered crop here or among the rejected ones: names never clash."""
+        names = [p.stem for p in self.folder.glob("*.jpg")]
+        names += [p.stem for p in (self.folder / REJECTED_FOLDER).glob("*.jpg")]
+        names += [Path(face.file).stem for face in self.faceset.faces]
+        numbers = [int(name) for name in names if name.isdigit()]
+        return max(numbers, default=-1) + 1
+
+    def add(self, image: np.ndarray, face: Face, source: str, frame: int) -> FacesetFace:
+        """Cut ``face`` out of ``image``, write the crop and add it to the index."""
+        assert face.landmarks is not None, "extraction needs landmarks"
+        size = self.faceset.resolution
+        matrix = alignment_matrix(face.landmarks, self.faceset.face_type, size)  # type: ignore[arg-type]
+        crop = warp_to_crop(image, matrix, size)
+        name = f"{self.next_number:06d}.jpg"
+        self.write_crop(self.folder / name, crop)
+        self.next_number += 1
+        yaw, pitch, roll = face.pose or (0.0, 0.0, 0.0)
+        entry = FacesetFace(
+            file=name, source=source, frame=frame,
+            landmarks=np.round(transform_points(face.landmarks, matrix), 3).tolist(),
+            matrix=matrix.tolist(), yaw=float(yaw), pitch=float(pitch), roll=float(roll),
+            blur=blur_score(crop), score=float(face.score),
+        )
+        self.faceset.faces.append(entry)
+        self.unsaved += 1
+        if self.unsaved >= SAVE_EVERY:
+            self.save()
+        return entry
+
+    def write_crop(self, path: Path, crop: np.ndarray) -> None:
+        """Encode in memory, then write: a full disk is an error, not a short file."""
+        ok, data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if not ok:
+            raise InputError(f"cannot encode face crop {path}")
+        self.written.append(path)
+        try:
+            path.write_bytes(data.tobytes())
+        except OSError as error:
+            raise InputError(f"cannot write face crop {path}: {write_failure_reason(error)}") from error
+
+    def save(self) -> None:
+        self.saved = True
+        write_faceset(self.folder, self.faceset)
+        self.unsaved = 0
+
+    def rollback(self) -> None:
+        """Undo this run: its crops go, the index is what it was; a folder this run made goes."""
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        if not self.had_index:
+            faceset_index_path(self.folder).unlink(missing_ok=True)
+            remove_empty_folders([self.folder / REJECTED_FOLDER, *self.created])
+        elif self.saved:
+            self.faceset.faces = self.faceset.faces[: self.faces_before]
+            write_faceset(self.folder, self.faceset)
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Remove each of ``folders`` (innermost first) that exists and is empty."""
+    for path in folders:
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def contact_sheet(
@@ -247,7 +378,18 @@ def write_contact_sheet(folder: str | Path, out: str | Path, columns: int = 8, l
     """Write the contact sheet of ``folder`` as a PNG at ``out``."""
     out = Path(out)
     sheet = contact_sheet(folder, columns, limit)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out), sheet):
-        raise InputError(f"cannot write contact sheet {out}: give a writable .png path")
+    try:
+        ok, data = cv2.imencode(out.suffix.lower() or ".png", sheet)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise InputError(f"cannot write contact sheet {out}: give a .png (or .jpg) path")
+    temporary = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data.tobytes())
+        temporary.replace(out)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write contact sheet {out}: {write_failure_reason(error)}") from error
     return out

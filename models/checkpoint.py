@@ -128,8 +128,9 @@ def load_checkpoint(path_or_run_dir: str | Path) -> LoadedCheckpoint:
         if errors:
             logger.warning("%s; using the previous checkpoint %s", errors[0], candidate)
         return loaded
-    detail = "; ".join(errors) if errors else f"no {CHECKPOINT_FILE} in it"
-    raise ModelError(f"run folder {path} has no valid checkpoint ({detail}): train first with `livefake train`")
+    if errors:
+        raise ModelError(f"run folder {path} has no usable checkpoint: {'; '.join(errors)}")
+    raise ModelError(f"run folder {path} has no {CHECKPOINT_FILE}: train first with `livefake train`")
 
 
 def has_checkpoint(run_dir: str | Path) -> bool:
@@ -188,6 +189,7 @@ def _read_checkpoint(path: Path) -> LoadedCheckpoint:
         raise ModelError(
             f"{path} is not a valid livefake checkpoint ({error}): use a file written by `livefake train`"
         ) from error
+    check_finite(path, tensors)
     optimizer_states = {
         name: _unflatten_optimizer(_unprefixed(f"optimizer.{name}.", tensors), group) for name, group in groups.items()
     }
@@ -201,6 +203,16 @@ def _read_checkpoint(path: Path) -> LoadedCheckpoint:
         state=state,
         rng_tensors=_unprefixed("rng.", tensors),
     )
+
+
+def check_finite(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    """ModelError naming the first weight (``model.*``, ``module.*``) holding NaN or infinity."""
+    for key, tensor in tensors.items():
+        if key.startswith(("model.", "module.")) and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ModelError(
+                f"checkpoint {path} holds non-finite weights ({key} has NaN or infinity): "
+                f"resume from {PREVIOUS_FILE} or train again with a lower --lr"
+            )
 
 
 def _read_metadata(data: bytes) -> dict[str, str]:

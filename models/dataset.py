@@ -1,8 +1,10 @@
 """Facesets in memory for training, and augmented batches drawn from them.
 
-A faceset is checked against the model (face type and resolution must match, at least
-``MIN_FACES`` usable faces), loaded once as uint8 crops, and given per-face masks drawn
-from its landmarks: the face hull (the mask target) and the eyes + mouth (extra loss weight).
+A faceset is checked against the model (same face type; crops at the model's resolution or
+larger, which are resized as they load; at least ``MIN_FACES`` usable faces), loaded once as
+uint8 crops, and given per-face masks drawn from its landmarks: the face hull (the mask target)
+and the eyes + mouth (extra loss weight). Under several processes each rank loads only its
+shard: faces ``rank, rank + world, ...`` of the faceset.
 """
 
 from __future__ import annotations
@@ -53,25 +55,35 @@ class Batch:
     regions: np.ndarray
 
 
-def load_face_samples(folder: str | Path, face_type: str, resolution: int) -> FaceSamples:
-    """Load a faceset for a model of ``face_type`` at ``resolution``; InputError when it cannot train one."""
+def load_face_samples(
+    folder: str | Path, face_type: str, resolution: int, rank: int = 0, world: int = 1
+) -> FaceSamples:
+    """Load a faceset (this rank's shard) for a model of ``face_type`` at ``resolution``.
+
+    Crops larger than ``resolution`` are resized (landmarks scaled with them); InputError when
+    the faceset cannot train the model.
+    """
     folder = Path(folder)
     faceset = read_faceset(folder)
     check_faceset_matches(folder, faceset, face_type, resolution)
     images, hulls, regions, problems = [], [], [], []
-    for face in faceset.faces:
-        problem = _unusable_reason(folder, face, resolution)
+    usable = 0
+    for index, face in enumerate(faceset.faces):
+        problem = _unusable_reason(folder, face, faceset.resolution)
         if problem:
             problems.append(problem)
             continue
-        landmarks = face.landmarks_array()
-        images.append(read_face_image(folder, face))
+        usable += 1
+        if index % world != rank:
+            continue
+        image, landmarks = _at_resolution(read_face_image(folder, face), face.landmarks_array(), resolution)
+        images.append(image)
         hulls.append(_to_uint8(hull_mask(landmarks, (resolution, resolution), face_type)))  # type: ignore[arg-type]
         regions.append(_eyes_and_mouth(landmarks, resolution))
-    if len(images) < MIN_FACES:
+    if usable < max(MIN_FACES, world):
         detail = f" ({len(problems)} unusable, first: {problems[0]})" if problems else ""
         raise InputError(
-            f"faceset {folder} has {len(images)} usable faces{detail}: at least {MIN_FACES} are needed, "
+            f"faceset {folder} has {usable} usable faces{detail}: at least {max(MIN_FACES, world)} are needed, "
             "extract more with `livefake extract`"
         )
     return FaceSamples(folder, np.stack(images), np.stack(hulls), np.stack(regions))
@@ -83,11 +95,22 @@ def check_faceset_matches(folder: Path, faceset: Faceset, face_type: str, resolu
             f"faceset {folder} holds '{faceset.face_type}' faces but the model is '{face_type}': "
             f"train with --face-type {faceset.face_type} or re-extract with --face-type {face_type}"
         )
-    if faceset.resolution != resolution:
+    if faceset.resolution < resolution:
         raise InputError(
-            f"faceset {folder} is {faceset.resolution} px but the model is {resolution} px: "
-            f"train with --resolution {faceset.resolution} or re-extract at {resolution}"
+            f"faceset {folder} is {faceset.resolution} px, smaller than the {resolution} px model: "
+            f"train with --resolution {faceset.resolution} (or less), or re-extract with --resolution {resolution}"
         )
+
+
+def check_same_face_type(src: Path, dst: Path) -> str:
+    """The face type both facesets hold; InputError with the fix when they differ."""
+    src_type, dst_type = read_faceset(src).face_type, read_faceset(dst).face_type
+    if src_type != dst_type:
+        raise InputError(
+            f"facesets {src} ('{src_type}') and {dst} ('{dst_type}') hold different face types: "
+            f"re-extract one of them, e.g. `livefake extract ... --out {dst} --face-type {src_type}`"
+        )
+    return src_type
 
 
 def make_batch(samples: FaceSamples, rng: np.random.Generator, batch_size: int, augment: AugmentConfig) -> Batch:
@@ -121,6 +144,15 @@ def _augmented_sample(
     hull = apply_affine(samples.hulls[index], matrix, replicate=False).astype(np.float32) / 255.0
     region = apply_affine(samples.regions[index], matrix, replicate=False).astype(np.float32) / 255.0
     return source.transpose(2, 0, 1), target.transpose(2, 0, 1), hull[None], region[None]
+
+
+def _at_resolution(image: np.ndarray, landmarks: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """A crop and its landmarks at ``resolution`` (area-averaged down from a larger crop)."""
+    if image.shape[0] == resolution:
+        return image, landmarks
+    scale = resolution / image.shape[0]
+    resized = cv2.resize(image, (resolution, resolution), interpolation=cv2.INTER_AREA)
+    return resized, (landmarks + 0.5) * scale - 0.5
 
 
 def _unusable_reason(folder: Path, face: FacesetFace, resolution: int) -> str:

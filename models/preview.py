@@ -43,6 +43,19 @@ def write_png(path: Path, image: np.ndarray) -> None:
         raise
 
 
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write a small text file through a temporary file and a rename, readable by anyone."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 class LossLog:
     """``RUN/losses.csv``: one row per step; on resume, rows after the checkpoint are dropped."""
 

@@ -1,14 +1,22 @@
-"""One optimisation step of a swap model (both identities, optional PatchGAN) and the preview."""
+"""One optimisation step of a swap model (both identities, optional PatchGAN) and the preview.
+
+Both identities go through one ``forward`` of ``PairForward``, the module that
+DistributedDataParallel wraps under several processes (one forward per backward, as DDP
+expects). On CUDA the step runs under bf16 autocast in channels-last layout, optionally
+through ``torch.compile``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from livefake.models.dataset import Batch, FaceSamples, plain_batch
+from livefake.models.dataset import FaceSamples, plain_batch
+from livefake.models.distributed import PeerLost, World, average_gradients, is_backend_failure, lost_peer_message
 from livefake.models.losses import (
     LossWeights,
     discriminator_loss,
@@ -20,10 +28,24 @@ from livefake.models.preview import preview_grid, write_png
 from livefake.models.registry import IDENTITIES, SwapAutoencoder
 
 PREVIEW_FACES = 6
+Tensors = tuple[torch.Tensor, ...]  # (inputs, targets, masks, regions), NCHW
+
+
+class PairForward(torch.nn.Module):
+    """``forward(src inputs, dst inputs) -> (src face, src mask, dst face, dst mask)``."""
+
+    def __init__(self, model: SwapAutoencoder) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        src_face, src_mask = self.model(src, "src")
+        dst_face, dst_mask = self.model(dst, "dst")
+        return src_face, src_mask, dst_face, dst_mask
 
 
 class TrainingStep:
-    """Callable: (src batch, dst batch, adversarial?) -> losses as floats, after one update."""
+    """Callable: (src tensors, dst tensors, adversarial?) -> losses as floats, after one update."""
 
     def __init__(
         self,
@@ -33,6 +55,8 @@ class TrainingStep:
         weights: LossWeights,
         discriminator: torch.nn.Module | None = None,
         discriminator_optimizer: torch.optim.Optimizer | None = None,
+        world: World | None = None,
+        compile_model: bool = False,
     ) -> None:
         self.model = model
         self.optimizer = optimizer
@@ -40,17 +64,46 @@ class TrainingStep:
         self.weights = weights
         self.discriminator = discriminator
         self.discriminator_optimizer = discriminator_optimizer
+        self.world = world or World()
+        self.channels_last = device.type == "cuda"
+        self.forward = self._pair_forward(compile_model)
 
-    def __call__(self, src: Batch, dst: Batch, adversarial: bool) -> dict[str, float]:
+    def _pair_forward(self, compile_model: bool) -> torch.nn.Module:
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        pair: torch.nn.Module = PairForward(self.model)
+        if self.world.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            # depthwise kernels (C x 1 x k x k) get gradients whose size-1 dimension has another stride:
+            # the same memory order, so DDP's "may impair performance" warning says nothing here
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+
+            device_ids = [self.device.index] if self.device.type == "cuda" else None
+            pair = DistributedDataParallel(pair, device_ids=device_ids)
+        if compile_model:
+            pair = torch.compile(pair)  # type: ignore[assignment]
+        return pair
+
+    def __call__(self, src: Tensors, dst: Tensors, adversarial: bool) -> dict[str, float]:
+        try:
+            return self._update(src, dst, adversarial)
+        except RuntimeError as error:  # DDP's gradient all-reduce raises plain RuntimeErrors from its backend
+            if self.world.distributed and is_backend_failure(error):
+                raise PeerLost(lost_peer_message(self.world, error)) from error
+            raise
+
+    def _update(self, src: Tensors, dst: Tensors, adversarial: bool) -> dict[str, float]:
         self.model.train()
         adversarial = adversarial and self.discriminator is not None
-        tensors = {identity: self._tensors(batch) for identity, batch in zip(IDENTITIES, (src, dst), strict=True)}
+        tensors = {identity: self._layout(parts) for identity, parts in zip(IDENTITIES, (src, dst), strict=True)}
         values: dict[str, float] = {}
         total = torch.zeros((), device=self.device)
         fakes, reals = [], []
         with self._autocast():
-            for identity, (inputs, targets, masks, regions) in tensors.items():
-                face, mask = self.model(inputs, identity)
+            outputs = self.forward(tensors["src"][0], tensors["dst"][0])
+            for index, (identity, (_inputs, targets, masks, regions)) in enumerate(tensors.items()):
+                face, mask = outputs[2 * index], outputs[2 * index + 1]
                 parts = reconstruction_losses(face, mask, targets, masks, regions)
                 total = total + weighted_total(parts, self.weights)
                 values[f"{identity}_recon"] = (parts["dssim"] + parts["l1"]).item()
@@ -79,12 +132,15 @@ class TrainingStep:
             loss = discriminator_loss(self.discriminator, real, fake)
         self.discriminator_optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        average_gradients(self.world, self.discriminator)
         self.discriminator_optimizer.step()
         return loss.item()
 
-    def _tensors(self, batch: Batch) -> tuple[torch.Tensor, ...]:
-        arrays = (batch.inputs, batch.targets, batch.masks, batch.regions)
-        return tuple(torch.from_numpy(array).to(self.device, non_blocking=True) for array in arrays)
+    def _layout(self, parts: Tensors) -> Tensors:
+        parts = tuple(tensor.to(self.device, non_blocking=True) for tensor in parts)
+        if not self.channels_last:
+            return parts
+        return tuple(tensor.contiguous(memory_format=torch.channels_last) for tensor in parts)
 
     def _autocast(self) -> contextlib.AbstractContextManager[object]:
         if self.device.type == "cuda":

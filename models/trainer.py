@@ -1,27 +1,28 @@
 """The trainer: two facesets in, a swap model out, with previews, loss plots and exact resume.
 
-Each step draws one augmented batch per identity from a generator seeded by
-``(seed, step, identity)``, so a run resumed from a checkpoint (weights, optimizer state,
-torch RNG) sees exactly the batches the uninterrupted run would have seen.
+Each step trains on one augmented batch per identity drawn from a generator seeded by
+``(seed, step, identity)`` in DataLoader workers (``livefake.models.loader``), so a run resumed
+from a checkpoint (weights, optimizer state, torch RNG) sees exactly the batches the
+uninterrupted run would have seen. Under several processes (``livefake.models.distributed``)
+each rank trains on its shard of both facesets, gradients are averaged by DDP, and rank 0
+alone writes checkpoints, previews, losses and ``run.json``. SIGINT, SIGTERM and SIGHUP stop
+after the current step with a checkpoint (``livefake.models.signals``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
+import signal
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
 import torch
 from tqdm import tqdm
 
-from livefake.errors import DeviceError, InputError
+from livefake.errors import InputError
 from livefake.models.augment import AugmentConfig
 from livefake.models.checkpoint import (
     LoadedCheckpoint,
@@ -32,12 +33,26 @@ from livefake.models.checkpoint import (
     restore_torch_rng,
     save_checkpoint,
 )
-from livefake.models.dataset import Batch, FaceSamples, load_face_samples, make_batch
+from livefake.models.dataset import FaceSamples, check_same_face_type, load_face_samples
+from livefake.models.distributed import agree, start_process_group, world_from_environment
+from livefake.models.loader import BatchPlan, TimedBatches
 from livefake.models.losses import LossWeights, PatchDiscriminator
-from livefake.models.preview import LossLog, plot_losses
-from livefake.models.registry import IDENTITIES, ModelConfig, SwapAutoencoder, build_model, default_config
+from livefake.models.preview import LossLog, plot_losses, write_text_atomically
+from livefake.models.registry import IDENTITIES, ModelConfig, SwapAutoencoder, build_model
+from livefake.models.run_setup import (
+    WIDTHS,
+    choose_device,
+    default_workers,
+    model_config,
+    parse_duration,
+    set_threads,
+    writing,
+)
+from livefake.models.signals import StopSignals, TrainingStopped
 from livefake.models.step import TrainingStep, render_preview
+from livefake.models.warm_start import warm_start
 
+__all__ = ["TrainArgs", "TrainResult", "Trainer", "parse_duration"]
 logger = logging.getLogger(__name__)
 PLOTTED_LOSSES = ("src_recon", "dst_recon", "mask")
 
@@ -49,8 +64,8 @@ class TrainArgs:
     out: str  # run folder: checkpoint, previews, losses
     arch: str = "lite"
     resolution: int = 128
-    face_type: str = "whole"
-    batch: int = 8
+    face_type: str | None = None  # default: the facesets' face type
+    batch: int = 8  # faces per identity per step, in each process
     max_steps: int | None = None
     time_limit_s: float | None = None
     preview_every: int = 250
@@ -64,7 +79,11 @@ class TrainArgs:
     inter_dims: int | None = None
     decoder_dims: int | None = None
     mask_dims: int | None = None
-    threads: int | None = None  # torch CPU threads; default: every core
+    threads: int | None = None  # torch CPU threads; default: the cores shared between local processes
+    workers: int | None = None  # DataLoader workers per process; default 1 on CPU, up to 4 on CUDA
+    init_from: str | None = None  # warm start: a run folder or checkpoint file
+    init_parts: str = "all"  # all | encoder-inter
+    compile: bool = False  # torch.compile the training step
     progress: bool = True
     losses: LossWeights = field(default_factory=LossWeights)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -74,34 +93,11 @@ class TrainArgs:
 class TrainResult:
     step: int
     stopped_by: str  # "max-steps", "time-limit"
-    checkpoint: Path
+    checkpoint: Path | None  # None on ranks other than 0
     losses: dict[str, float]
     steps_per_second: float
-
-
-def choose_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise DeviceError("--device cuda asked but no CUDA GPU is visible to torch: use --device cpu")
-    if name not in ("cpu", "cuda"):
-        raise InputError(f"--device {name!r} is not one of auto, cpu, cuda")
-    return torch.device(name)
-
-
-def parse_duration(text: str) -> float:
-    """'90', '90s', '10m', '1.5h' -> seconds."""
-    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
-    value = text.strip().lower()
-    scale = units.get(value[-1:], 1.0)
-    number = value[:-1] if value[-1:] in units else value
-    try:
-        seconds = float(number) * scale
-    except ValueError as error:
-        raise InputError(f"time limit {text!r} not understood: use e.g. 90s, 10m or 2h") from error
-    if seconds <= 0:
-        raise InputError(f"time limit {text!r} must be positive")
-    return seconds
+    data_wait_share: float  # share of the loop's time spent waiting for batches
+    global_batch: int  # faces per identity per step, all processes together
 
 
 class Trainer:
@@ -110,17 +106,18 @@ class Trainer:
             raise InputError("give --max-steps or --time-limit (or both) so training knows when to stop")
         self.args = args
         self.run_dir = Path(args.out)
-        self.device = choose_device(args.device)
-        _set_threads(self.device, args.threads)
+        self.world = world_from_environment()
+        self.device = choose_device(args.device, self.world)
+        set_threads(self.device, args.threads, self.world)
+        face_type = args.face_type or check_same_face_type(Path(args.src), Path(args.dst))
         resumed = load_checkpoint(self.run_dir) if has_checkpoint(self.run_dir) else None
-        self.config = self._model_config(resumed)
-        self.samples: dict[str, FaceSamples] = {
-            "src": load_face_samples(args.src, self.config.face_type, self.config.resolution),
-            "dst": load_face_samples(args.dst, self.config.face_type, self.config.resolution),
-        }
+        self.config = model_config(args, face_type, self.run_dir, resumed)
+        self.samples = self._load_samples(self.config)
         self.seed = resumed.state.seed if resumed else args.seed
         torch.manual_seed(self.seed)
         self.model: SwapAutoencoder = build_model(self.config).to(self.device)
+        if resumed is None and args.init_from:
+            warm_start(self.model, args.init_from, args.init_parts)
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay
         )
@@ -134,57 +131,73 @@ class Trainer:
         self.elapsed_before = 0.0
         if resumed:
             self._restore(resumed)
-        self.loss_log = LossLog(self.run_dir, keep_until_step=self.step)
+        start_process_group(self.world, self.device)
+        self.loss_log = LossLog(self.run_dir, keep_until_step=self.step) if self.world.is_main else None
         self.training_step = TrainingStep(
-            self.model,
-            self.optimizer,
-            self.device,
-            args.losses,
-            self.discriminator,
-            self.discriminator_optimizer,
-        )
+            self.model, self.optimizer, self.device, args.losses, self.discriminator,
+            self.discriminator_optimizer, self.world, args.compile,
+        )  # fmt: skip
 
     def run(self) -> TrainResult:
-        """Train until ``max_steps`` or the time limit; checkpoint, preview and plot on the way."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._write_run_description()
+        """Train until ``max_steps``, the time limit or a stop signal; checkpoint, preview and plot on the way."""
+        if self.world.is_main:
+            with writing(self.run_dir, "run.json"):
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+                self._write_run_description()
+        return self._train()
+
+    def _train(self) -> TrainResult:
         started = time.monotonic()
         stop_step = self.args.max_steps if self.args.max_steps is not None else 2**62
-        losses: dict[str, float] = {}
-        steps_done = 0
-        bar = tqdm(
-            total=self.args.max_steps,
-            initial=self.step,
-            unit="it",
-            disable=not self.args.progress,
-            dynamic_ncols=True,
-        )
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batches") as pool:
-            upcoming = pool.submit(self._batches, self.step)
+        first_step, losses, signalled, timed_out = self.step, {}, False, False
+        workers = default_workers(self.device, self.args.workers)
+        batches = TimedBatches(self._plan(), self.step, stop_step, workers, self.device)
+        bar = tqdm(total=self.args.max_steps, initial=self.step, unit="it", dynamic_ncols=True,
+                   disable=not (self.args.progress and self.world.is_main))  # fmt: skip
+        with StopSignals() as signals:
             try:
-                while self.step < stop_step and not self._out_of_time(started):
-                    batches = upcoming.result()
-                    upcoming = pool.submit(self._batches, self.step + 1)
+                while self.step < stop_step and not (signalled or timed_out):
+                    tensors = batches.next()
                     adversarial = self.args.adversarial_from is not None and self.step >= self.args.adversarial_from
-                    losses = self.training_step(batches["src"], batches["dst"], adversarial)
+                    raw = self.training_step(tensors["src"], tensors["dst"], adversarial)
                     self.step += 1
-                    steps_done += 1
-                    self.loss_log.append(self.step, losses)
-                    bar.update(1)
-                    bar.set_postfix_str(_postfix(losses, started, self.args.time_limit_s), refresh=False)
-                    self._periodic_outputs(started)
-            except KeyboardInterrupt:
-                self.save(started)
-                raise
+                    wants = (signals.received is not None, self._out_of_time(started))
+                    losses, signalled, timed_out = agree(self.world, raw, *wants, self.device)
+                    self._after_step(losses, started, bar, batches.waited_s)
             finally:
                 bar.close()
-                _cancel(upcoming)
-        checkpoint = self.save(started)
-        self.write_preview()
-        self.write_loss_plot()
+                batches.close()
+            elapsed = max(time.monotonic() - started, 1e-9)
+            checkpoint = self._finish(started, signalled)
+            if signalled:
+                raise TrainingStopped(signals.received or signal.SIGTERM, self.step, checkpoint)
         stopped_by = "max-steps" if self.step >= stop_step else "time-limit"
-        rate = steps_done / max(time.monotonic() - started, 1e-9)
-        return TrainResult(self.step, stopped_by, checkpoint, losses, rate)
+        rate = (self.step - first_step) / elapsed
+        share = batches.waited_s / elapsed
+        return TrainResult(self.step, stopped_by, checkpoint, losses, rate, share, self.args.batch * self.world.size)
+
+    def _after_step(self, losses: dict[str, float], started: float, bar: tqdm[Any], waited_s: float) -> None:
+        if self.loss_log is None:
+            return
+        with writing(self.run_dir, "losses.csv"):
+            self.loss_log.append(self.step, losses)
+        bar.update(1)
+        bar.set_postfix_str(_postfix(losses, started, self.args.time_limit_s, waited_s), refresh=False)
+        if self.args.save_every > 0 and self.step % self.args.save_every == 0:
+            self.save(started)
+        if self.args.preview_every > 0 and self.step % self.args.preview_every == 0:
+            self.write_preview()
+            self.write_loss_plot()
+
+    def _finish(self, started: float, signalled: bool) -> Path | None:
+        """Rank 0: the final checkpoint, plus preview and plot unless a signal asked to stop now."""
+        if not self.world.is_main:
+            return None
+        checkpoint = self.save(started)
+        if not signalled:
+            self.write_preview()
+            self.write_loss_plot()
+        return checkpoint
 
     def save(self, started: float) -> Path:
         elapsed = self.elapsed_before + time.monotonic() - started
@@ -193,66 +206,41 @@ class Trainer:
             seed=self.seed,
             elapsed_s=elapsed,
             identities={"src": str(self.args.src), "dst": str(self.args.dst)},
-            training=_jsonable(self.args),
+            training=self._training_description(),
         )
         modules = {"discriminator": self.discriminator} if self.discriminator is not None else {}
         optimizers = {"discriminator": self.discriminator_optimizer} if self.discriminator_optimizer is not None else {}
-        return save_checkpoint(self.run_dir, self.model, self.optimizer, state, modules, optimizers)
+        with writing(self.run_dir, "the checkpoint"):
+            return save_checkpoint(self.run_dir, self.model, self.optimizer, state, modules, optimizers)
 
     def write_preview(self) -> Path:
         path = self.run_dir / "preview.png"
-        render_preview(
-            self.model,
-            self.samples,
-            self.device,
-            path,
-            self.run_dir / "previews" / f"step-{self.step:07d}.png",
-        )
+        with writing(self.run_dir, "the preview"):
+            render_preview(
+                self.model, self.samples, self.device, path, self.run_dir / "previews" / f"step-{self.step:07d}.png"
+            )
         return path
 
     def write_loss_plot(self) -> Path:
         path = self.run_dir / "losses.png"
-        plot_losses(self.loss_log.rows, path, PLOTTED_LOSSES)
+        with writing(self.run_dir, "the loss plot"):
+            plot_losses(self.loss_log.rows if self.loss_log else [], path, PLOTTED_LOSSES)
         return path
 
-    def _batches(self, step: int) -> dict[str, Batch]:
+    def _load_samples(self, config: ModelConfig) -> dict[str, FaceSamples]:
+        folders = {"src": self.args.src, "dst": self.args.dst}
+        rank, size = self.world.rank, self.world.size
         return {
-            identity: make_batch(
-                self.samples[identity],
-                np.random.default_rng([self.seed, step, index]),
-                self.args.batch,
-                self.args.augment,
-            )
-            for index, identity in enumerate(IDENTITIES)
+            key: load_face_samples(folders[key], config.face_type, config.resolution, rank, size) for key in IDENTITIES
         }
 
-    def _periodic_outputs(self, started: float) -> None:
-        if self.args.save_every > 0 and self.step % self.args.save_every == 0:
-            self.save(started)
-        if self.args.preview_every > 0 and self.step % self.args.preview_every == 0:
-            self.write_preview()
-            self.write_loss_plot()
+    def _plan(self) -> BatchPlan:
+        args = self.args
+        return BatchPlan(self.samples, self.seed, args.batch, args.augment, self.world.rank, self.world.size)
 
     def _out_of_time(self, started: float) -> bool:
         limit = self.args.time_limit_s
         return limit is not None and time.monotonic() - started >= limit
-
-    def _model_config(self, resumed: LoadedCheckpoint | None) -> ModelConfig:
-        args = self.args
-        if resumed is None:
-            return default_config(
-                args.arch, args.resolution, args.face_type, encoder_dims=args.encoder_dims,
-                inter_dims=args.inter_dims, decoder_dims=args.decoder_dims, mask_dims=args.mask_dims,
-            )  # fmt: skip
-        config = resumed.config
-        asked = (args.arch, args.resolution, args.face_type)
-        if asked != (config.arch, config.resolution, config.face_type):
-            raise InputError(
-                f"run folder {self.run_dir} holds a {config.arch} {config.resolution} px "
-                f"'{config.face_type}' model, not {asked[0]} {asked[1]} px '{asked[2]}': "
-                "use another --out or the same settings"
-            )
-        return config
 
     def _restore(self, resumed: LoadedCheckpoint) -> None:
         restore_module(self.model, resumed.model_state, resumed.path)
@@ -264,35 +252,36 @@ class Trainer:
         restore_torch_rng(resumed.rng_tensors)
         self.step = resumed.step
         self.elapsed_before = resumed.state.elapsed_s
-        logger.info("resuming %s from step %d (%s)", self.run_dir, self.step, resumed.path.name)
+        before = resumed.training.get("processes", 1)
+        if self.world.is_main:
+            logger.info("resuming %s from step %d (%s)", self.run_dir, self.step, resumed.path.name)
+            if before != self.world.size:
+                logger.warning(
+                    "this run trained in %d processes, now %d: batches differ from then on", before, self.world.size
+                )
+
+    def _training_description(self) -> dict[str, Any]:
+        """The training arguments as they are in effect: widths and face type from the model."""
+        actual = replace(
+            self.args, face_type=self.config.face_type, **{name: getattr(self.config, name) for name in WIDTHS}
+        )
+        described: dict[str, Any] = json.loads(json.dumps(asdict(actual), default=str))
+        described.update(processes=self.world.size, global_batch=self.args.batch * self.world.size)
+        return described
 
     def _write_run_description(self) -> None:
         description = {
             "model": self.config.to_dict(),
-            "training": _jsonable(self.args),
+            "training": self._training_description(),
             "device": str(self.device),
         }
-        (self.run_dir / "run.json").write_text(json.dumps(description, indent=2))
+        write_text_atomically(self.run_dir / "run.json", json.dumps(description, indent=2))
 
 
-def _set_threads(device: torch.device, threads: int | None) -> None:
-    if device.type == "cpu":
-        torch.set_num_threads(threads or os.cpu_count() or 1)
-        cv2.setNumThreads(1)  # batch preparation runs beside torch: leave the cores to it
-
-
-def _postfix(losses: dict[str, float], started: float, time_limit_s: float | None) -> str:
-    text = f"A {losses['src_recon']:.4f} B {losses['dst_recon']:.4f} mask {losses['mask']:.4f}"
+def _postfix(losses: dict[str, float], started: float, time_limit_s: float | None, waited_s: float) -> str:
+    share = waited_s / max(time.monotonic() - started, 1e-9)
+    text = f"A {losses['src_recon']:.4f} B {losses['dst_recon']:.4f} mask {losses['mask']:.4f} data wait {share:.0%}"
     if time_limit_s is not None:
         left = max(0.0, time_limit_s - (time.monotonic() - started))
         text += f" left {left / 60:.1f}m"
     return text
-
-
-def _jsonable(args: TrainArgs) -> dict[str, Any]:
-    return json.loads(json.dumps(asdict(args), default=str))
-
-
-def _cancel(future: Future[Any]) -> None:
-    if not future.cancel():
-        future.exception()  # let a running batch finish; its result is not needed

@@ -10,9 +10,10 @@ Run as ``python perf/train.py`` (``--quick``: fewer steps). Writes ``perf/result
    and the mean absolute pixel difference inside the face of the A->B output to the same A
    face and to the nearest B face. Generated clips have no expressions or 3-D turns: this
    shows the trainer learns two identities, not swap quality on real faces.
-2. Speed: training steps per second at batch 8 (per identity) for ``lite``-128 and ``df``-128
-   with their default widths, median step time after a warm-up, batch preparation included
-   (the trainer prepares the next batch in a thread while the step runs).
+2. Speed: the trainer's steps per second at batch 8 (per identity) for ``lite``-128 and
+   ``df``-128 with their default widths (first step included), and the share of the loop
+   spent waiting for batches: with no worker (batches made in the training process between
+   steps) and with one DataLoader worker process making them while the model steps.
 """
 
 from __future__ import annotations
@@ -29,14 +30,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from livefake.models.augment import AugmentConfig
 from livefake.models.checkpoint import load_model
-from livefake.models.dataset import load_face_samples, make_batch
+from livefake.models.dataset import load_face_samples
 from livefake.models.evaluate import swap_distances
-from livefake.models.losses import LossWeights
 from livefake.models.preview import LossLog, plot_losses
-from livefake.models.registry import build_model, default_config
-from livefake.models.step import TrainingStep
 from livefake.models.synthetic_faceset import write_synthetic_faceset
 from livefake.models.trainer import TrainArgs, Trainer
 
@@ -72,36 +69,25 @@ def learning_check(root: Path, steps: int, threads: int) -> dict[str, object]:
     }  # fmt: skip
 
 
-def training_speed(root: Path, arch: str, resolution: int, steps: int) -> dict[str, object]:
+def training_speed(root: Path, arch: str, resolution: int, steps: int, workers: int, threads: int) -> dict[str, object]:
+    """it/s of the trainer itself at batch 8, and the share of the loop spent waiting for batches."""
     folders = []
     for photo, seed in (("hopper", 0), ("collins", 1)):
         folder = root / f"{photo}-{resolution}"
         if not folder.exists():
             write_synthetic_faceset(photo, folder, count=16, resolution=resolution, seed=seed)
-        folders.append(load_face_samples(folder, "whole", resolution))
-    torch.manual_seed(0)
-    config = default_config(arch, resolution)
-    model = build_model(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-4)
-    step = TrainingStep(model, optimizer, torch.device("cpu"), LossWeights())
-    batch_times, step_times = [], []
-    for index in range(steps + 1):
-        started = time.perf_counter()
-        batches = [
-            make_batch(s, np.random.default_rng([0, index, i]), 8, AugmentConfig()) for i, s in enumerate(folders)
-        ]
-        prepared = time.perf_counter()
-        step(batches[0], batches[1], adversarial=False)
-        finished = time.perf_counter()
-        if index:  # the first step warms up the allocator and oneDNN
-            batch_times.append(prepared - started)
-            step_times.append(finished - prepared)
-    step_s, batch_s = float(np.median(step_times)), float(np.median(batch_times))
+        folders.append(str(folder))
+    out = root / f"speed-{arch}-{resolution}-{workers}"
+    args = TrainArgs(
+        src=folders[0], dst=folders[1], out=str(out), arch=arch, resolution=resolution, batch=8, max_steps=steps,
+        preview_every=0, save_every=0, threads=threads, workers=workers, progress=False,
+    )  # fmt: skip
+    trainer = Trainer(args)
+    result = trainer.run()
+    shutil.rmtree(out)
     return {
-        "arch": arch, "resolution": resolution, "batch": 8, "config": config.to_dict(), "steps_timed": steps,
-        "step_seconds_median": step_s, "batch_prep_seconds_median": batch_s,
-        "iterations_per_second": 1.0 / max(step_s, batch_s),  # prep overlaps the step in the trainer
-        "iterations_per_second_serial": 1.0 / (step_s + batch_s), "step_seconds_all": step_times,
+        "arch": arch, "resolution": resolution, "batch": 8, "workers": workers, "config": trainer.config.to_dict(),
+        "steps": steps, "iterations_per_second": result.steps_per_second, "data_wait_share": result.data_wait_share,
     }  # fmt: skip
 
 
@@ -119,16 +105,19 @@ def main() -> None:
     }  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
+        previous = RESULTS / "train.json"
+        if args.skip_learning and previous.exists():  # keep the last learning check's figures
+            report["learning"] = json.loads(previous.read_text()).get("learning")
         if not args.skip_learning:
             report["learning"] = learning_check(root, 150 if args.quick else 600, args.threads)
             print(json.dumps(report["learning"], indent=1))
         speeds = []
-        for arch, resolution, steps in (("lite", 128, 10), ("df", 128, 3)):
-            speed = training_speed(root, arch, resolution, max(2, steps // 2) if args.quick else steps)
-            step_s, prep_s = speed["step_seconds_median"], speed["batch_prep_seconds_median"]
+        for arch, resolution, steps, workers in (("lite", 128, 30, 0), ("lite", 128, 30, 1), ("df", 128, 3, 1)):
+            steps = max(2, steps // 3) if args.quick else steps
+            speed = training_speed(root, arch, resolution, steps, workers, args.threads)
             print(
-                f"{arch}-{resolution}: {speed['iterations_per_second']:.3f} it/s "
-                f"(step {step_s:.2f} s, prep {prep_s:.3f} s)"
+                f"{arch}-{resolution}, {workers} workers: {speed['iterations_per_second']:.3f} it/s, "
+                f"{100 * float(speed['data_wait_share']):.1f}% of the time waiting for data"  # type: ignore[arg-type]
             )
             speeds.append(speed)
         report["speed"] = speeds

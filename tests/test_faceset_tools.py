@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError
-from livefake.extract import blur_score
 from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
 from livefake.faceset_tools import (
     CAPTION_HEIGHT,
     REJECTED_FOLDER,
     SHEET_CELL,
     FilterRules,
+    blur_score,
     brightness,
     contact_sheet,
     filter_faceset,

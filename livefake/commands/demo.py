@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from livefake.commands._options import add_swap_arguments, config_from_args, parse_size
+from livefake.commands._options import add_swap_arguments, config_from_args, parse_size, positive_seconds
 
 NAME = "demo"
 HELP = "run the live path on a bundled clip (no webcam, GPU or trained model needed)"
@@ -16,7 +16,7 @@ log = logging.getLogger("livefake")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="livefake-demo.mp4", help="output video (default livefake-demo.mp4)")
     parser.add_argument("--size", type=parse_size, default=(640, 480), metavar="WxH", help="clip size")
-    parser.add_argument("--seconds", type=float, default=10.0, help="clip length")
+    parser.add_argument("--seconds", type=positive_seconds, default=10.0, help="clip length")
     parser.add_argument("--window", action="store_true", help="also show a preview window")
     parser.add_argument("--passthrough", action="store_true", help="no swap: show the bare pipeline")
     add_swap_arguments(parser)
@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from livefake.builder import build_pipeline
-    from livefake.commands.live import wait_and_report
+    from livefake.commands.live import stop_and_finish, wait_and_report
     from livefake.demo_clip import demo_clip
     from livefake.synthetic import bundled_photo
 
@@ -41,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
     pipeline.start()
     try:
         wait_and_report(pipeline, None)
+    except KeyboardInterrupt:  # Ctrl-C, a stop signal or the closed window: keep what was recorded
+        log.info("stopping")
     finally:
-        pipeline.stop()
+        stop_and_finish(pipeline)
     if pipeline.error is not None:
         raise pipeline.error
     log.info("%s", pipeline.stats.report().summary())

@@ -23,6 +23,7 @@ class Check:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe-cameras", type=int, default=4, metavar="N", help="try camera indices 0..N-1")
+    parser.add_argument("--triton", metavar="URL", help="check a served model: triton://HOST:PORT/NAME")
 
 
 def check_cameras(count: int) -> Check:
@@ -102,6 +103,16 @@ def guarded(name: str, probe: Callable[[], Check | list[Check]]) -> list[Check]:
     return result if isinstance(result, list) else [result]
 
 
+def check_triton(url: str) -> Check:
+    from livefake.errors import LivefakeError
+    from livefake.runtime.triton import probe
+
+    try:
+        return Check("triton", True, probe(url))
+    except LivefakeError as error:
+        return Check("triton", False, str(error), "start it with `livefake serve REPO`, or check HOST:PORT and NAME")
+
+
 def run(args: argparse.Namespace) -> int:
     checks: list[Check] = []
     checks += guarded("camera", lambda: check_cameras(args.probe_cameras))
@@ -109,11 +120,13 @@ def run(args: argparse.Namespace) -> int:
     checks += guarded("face models", check_face_models)
     checks += guarded("devices", check_devices)
     checks += guarded("training", check_training)
+    if args.triton:
+        checks += guarded("triton", lambda: check_triton(args.triton))
     for check in checks:
         mark = "ok  " if check.ok else "MISS"
         print(f"[{mark}] {check.name:15s} {check.summary}")
         if not check.ok and check.fix:
             print(f"       {'':15s} fix: {check.fix}")
-    essential_ok = all(check.ok for check in checks if check.name in ("inference",))
+    essential_ok = all(check.ok for check in checks if check.name in ("inference", "triton"))
     print(f"python {sys.version.split()[0]} on {sys.platform}")
     return 0 if essential_ok else 1

@@ -1,19 +1,25 @@
-"""`livefake export RUN_OR_CKPT --to onnx|int8|fp16|tensorrt --out FILE`: a checked swap model file."""
+"""`livefake export RUN_OR_CKPT --to onnx|int8|fp16|tensorrt --out FILE`: a checked swap model file.
+
+`livefake export RUN_OR_MODEL --to triton --name NAME --out REPO`: a Triton model repository
+(a checkpoint is exported and checked first; an .onnx or .dfm file goes in as it is).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 NAME = "export"
 HELP = "export a trained checkpoint to ONNX (fp32, int8, fp16) or a TensorRT engine, checked"
-FORMAT_NAMES = ("onnx", "int8", "fp16", "tensorrt")  # the table lives in livefake.exporters.formats
+FORMAT_NAMES = ("onnx", "int8", "fp16", "tensorrt", "triton")  # the table lives in livefake.exporters.formats
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", metavar="RUN_OR_CKPT", help="training run folder or checkpoint file")
     parser.add_argument("--to", dest="format", choices=FORMAT_NAMES, default="onnx", help="format (default onnx)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="model file to write")
+    parser.add_argument("--out", required=True, metavar="FILE", help="file to write (--to triton: the repository)")
+    parser.add_argument("--name", help="--to triton: the model's name in the repository (default: the input's name)")
     parser.add_argument(
         "--calibration", metavar="FACESET", help="faceset for int8 calibration and checks (default: the run's src)"
     )
@@ -37,8 +43,19 @@ def run(args: argparse.Namespace) -> int:
     from livefake.exporters.quantize import Int8Settings
 
     assert set(FORMATS) == set(FORMAT_NAMES)
+    out = args.out
+    if args.format == "triton":
+        from livefake.exporters.triton import write_repository
+
+        name = args.name or Path(args.checkpoint.rstrip("/")).stem
+        if Path(args.checkpoint).suffix.lower() in (".onnx", ".dfm"):
+            folder = write_repository(args.checkpoint, args.out, name)
+            logging.getLogger("livefake.export").info("wrote Triton model %s", folder)
+            return 0
+        out = str(Path(args.out) / name)
+        Path(args.out).mkdir(parents=True, exist_ok=True)
     request = ExportRequest(
-        checkpoint=args.checkpoint, format=args.format, out=args.out, identity=args.identity,
+        checkpoint=args.checkpoint, format=args.format, out=out, identity=args.identity,
         calibration=args.calibration,
         int8=replace(
             Int8Settings(),

@@ -7,7 +7,13 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from livefake.commands._options import add_source_arguments, add_swap_arguments, config_from_args
+from livefake.commands._options import (
+    add_source_arguments,
+    add_swap_arguments,
+    bind_address,
+    config_from_args,
+    positive_seconds,
+)
 
 if TYPE_CHECKING:
     from livefake.audio import AudioSync
@@ -18,6 +24,7 @@ NAME = "live"
 HELP = "swap faces live from a camera or file to a virtual camera, stream, window or file"
 
 log = logging.getLogger("livefake")
+FINALISE_S = 30.0  # how long a stopped run waits for its sinks to finish (an encoder flushing)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,8 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sink", action="append", metavar="SINK",
         help="vcam, window, null, udp://HOST:PORT, tcp://HOST:PORT, rtmp://..., or a file; repeat for several",
     )
-    parser.add_argument("--seconds", type=float, help="stop after this many seconds")
-    parser.add_argument("--bind", help="address network sinks may listen on (default 127.0.0.1)")
+    parser.add_argument("--seconds", type=positive_seconds, help="stop after this many seconds")
+    parser.add_argument(
+        "--bind", type=bind_address, help="address network sinks may listen on or send to (default 127.0.0.1)"
+    )
     audio = parser.add_argument_group("audio")
     audio.add_argument("--audio-in", metavar="DEVICE", help="microphone to pass through, delayed with the video")
     audio.add_argument("--audio-out", metavar="DEVICE", help="where the delayed sound goes (a virtual cable)")
@@ -40,9 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from livefake.builder import build_pipeline
+    from livefake.sinks.addresses import warn_if_exposed
 
     sinks = tuple(args.sink or ["window"])
     config = config_from_args(args, source={"spec": args.source, "realtime": True}, output={"sinks": sinks})
+    warn_if_exposed(config.output.bind)
     pipeline = build_pipeline(config)
     audio = None
     try:
@@ -54,13 +65,20 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        pipeline.stop()
+        stop_and_finish(pipeline)
         if audio is not None:
             audio.stop()
     if pipeline.error is not None:
         raise pipeline.error
     log.info("%s", pipeline.stats.report().summary())
     return 0
+
+
+def stop_and_finish(pipeline: Pipeline) -> None:
+    """Stop, then wait for the sinks to finish their files (an encoder's flush and trailer)."""
+    pipeline.stop()
+    if not pipeline.wait_closed(FINALISE_S):
+        log.warning("the sinks did not finish within %.0f s; a recording may be incomplete", FINALISE_S)
 
 
 def wait_and_report(pipeline: Pipeline, seconds: float | None, every: float = 5.0) -> None:

@@ -22,7 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from livefake.errors import InputError
-    from livefake.merge.provenance import verify_file
     from livefake.merge.watermark import file_source_id, make_payload
 
     expected = None
@@ -32,23 +31,36 @@ def run(args: argparse.Namespace) -> int:
         except OSError as error:
             raise InputError(f"cannot read source file {args.source}: {error.strerror}") from None
     progress = sys.stderr.isatty() and not args.json
-    reports = [verify_file(path, progress=progress) for path in args.files]
-    rows = []
-    for report in reports:
-        row = report.as_dict()
-        if expected is not None:
-            row["source_match"] = report.payload == expected
-        rows.append(row)
+    rows = [check_file(path, expected, progress) for path in args.files]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         for row in rows:
-            print(describe(row))
-    return 0
+            if "error" in row:
+                print(f"livefake: error: {row['error']}", file=sys.stderr)
+            else:
+                print(describe(row))
+    return 1 if any("error" in row for row in rows) else 0
+
+
+def check_file(path: str, expected: bytes | None, progress: bool) -> dict[str, object]:
+    """The report of one file as a row; a file that cannot be read gets ``error`` instead (with
+    ``path``), so one bad file of a batch does not hide the others."""
+    from livefake.errors import InputError
+    from livefake.merge.provenance import verify_file
+
+    try:
+        report = verify_file(path, progress=progress)
+    except InputError as error:
+        return {"path": path, "error": str(error)}
+    row = report.as_dict()
+    if expected is not None:
+        row["source_match"] = report.payload == expected
+    return row
 
 
 def describe(row: dict[str, object]) -> str:
-    """One human line per file."""
+    """One human line per checked file."""
     counts = f"{row['marked_frames']}/{row['frames']} frame{'s' if row['frames'] != 1 else ''}"
     if not row["found"]:
         return f"{row['path']}: no livefake watermark ({counts} marked)"

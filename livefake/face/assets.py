@@ -1,10 +1,12 @@
-"""The face models: where they live, and `livefake setup`, which builds them.
+"""The face and hand models: where they live, and `livefake setup`, which builds them.
 
-The detector (BlazeFace short range), the 468-point face landmark model and the iris model
-are Apache-2.0 TFLite files inside the official ``mediapipe==0.10.21`` wheel. Setup fetches
-that pinned wheel with pip (nothing is installed), checks its hash and the hashes of the three
-files, converts them to ONNX with ``livefake.exporters.tflite_to_onnx``, runs each once, and
-writes them atomically to the models folder with the wheel's LICENSE beside them.
+The detector (BlazeFace short range), the 468-point face landmark model, the iris model, the
+palm detector and 21-point hand landmark model (both "lite") and the selfie (person)
+segmentation model are Apache-2.0 TFLite files inside the official ``mediapipe==0.10.21``
+wheel. Setup fetches that pinned wheel with pip (nothing is installed), checks its hash and
+the hashes of the six files, converts them to ONNX with ``livefake.exporters.tflite_to_onnx``,
+runs each once, and writes them atomically to the models folder with the wheel's LICENSE
+beside them.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ LICENSE_MEMBER = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
 NOTICE_NAME = "LICENSE-mediapipe.txt"
 SOURCE_FOLDER = "tflite"  # the original files, kept for the converter's equivalence test
 MANIFEST_NAME = "manifest.json"
-CONVERTER_VERSION = 3  # bump when the conversion changes: older caches are rebuilt by setup
+CONVERTER_VERSION = 4  # bump when the conversion changes: older caches are rebuilt by setup
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,38 @@ MODEL_SOURCES = (
         "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
         "iris_landmark.onnx",
     ),
+    ModelSource(
+        "palm",
+        "mediapipe/modules/palm_detection/palm_detection_lite.tflite",
+        "e9a4aaddf90dda56a87235303cf00e4c2d3fb28725f68fd88772997dac905c18",
+        "palm_detection_lite.onnx",
+    ),
+    ModelSource(
+        "hand",
+        "mediapipe/modules/hand_landmark/hand_landmark_lite.tflite",
+        "048edd3645c9bf7397d19a9f6e3a42957d6e414c9bea6598030a2e9b624156e6",
+        "hand_landmark_lite.onnx",
+    ),
+    ModelSource(
+        "person",
+        "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
+        "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+        "selfie_segmentation.onnx",
+    ),
 )
 
 
 @dataclass(frozen=True)
 class FaceModelPaths:
+    """The ONNX model files setup builds (the hand and person models sit beside the face ones)."""
+
     detector: Path
     landmarks: Path
     iris: Path
     directory: Path
+    palm: Path
+    hand: Path
+    person: Path
 
 
 def default_models_dir() -> Path:
@@ -90,7 +115,7 @@ def default_models_dir() -> Path:
 
 
 def source_models(models_dir: str | Path | None = None) -> dict[str, Path]:
-    """The original TFLite files setup kept beside the ONNX ones, by key (detector, landmarks, iris)."""
+    """The original TFLite files setup kept beside the ONNX ones, by key (detector, landmarks, iris, ...)."""
     directory = model_paths(models_dir).directory / SOURCE_FOLDER
     return {source.key: directory / Path(source.member).name for source in MODEL_SOURCES}
 
@@ -98,7 +123,9 @@ def source_models(models_dir: str | Path | None = None) -> dict[str, Path]:
 def model_paths(models_dir: str | Path | None = None) -> FaceModelPaths:
     directory = Path(models_dir).expanduser() if models_dir else default_models_dir()
     files = {source.key: directory / source.onnx_name for source in MODEL_SOURCES}
-    return FaceModelPaths(files["detector"], files["landmarks"], files["iris"], directory)
+    return FaceModelPaths(
+        files["detector"], files["landmarks"], files["iris"], directory, files["palm"], files["hand"], files["person"]
+    )
 
 
 def require_models(models_dir: str | Path | None = None) -> FaceModelPaths:
@@ -111,7 +138,7 @@ def require_models(models_dir: str | Path | None = None) -> FaceModelPaths:
 
 def models_complete(paths: FaceModelPaths) -> bool:
     manifest = paths.directory / MANIFEST_NAME
-    files = (paths.detector, paths.landmarks, paths.iris, manifest)
+    files = (paths.detector, paths.landmarks, paths.iris, paths.palm, paths.hand, paths.person, manifest)
     if not all(path.is_file() for path in files):
         return False
     try:
@@ -175,7 +202,7 @@ def check_wheel(path: Path) -> Path:
 
 
 def extract_members(wheel: Path) -> dict[str, bytes]:
-    """The three model files and the LICENSE from the wheel, each model checked against its hash."""
+    """The model files and the LICENSE from the wheel, each model checked against its hash."""
     check_wheel(wheel)
     wanted = [source.member for source in MODEL_SOURCES] + [LICENSE_MEMBER]
     try:
@@ -243,7 +270,7 @@ def sha256_of(data: bytes) -> str:
 def notice_footer() -> bytes:
     files = ", ".join(source.member for source in MODEL_SOURCES)
     return (
-        f"\n\n---\nThe face models in this folder were converted to ONNX by livefake from {files} "
+        f"\n\n---\nThe face, hand and person models in this folder were converted to ONNX by livefake from {files} "
         f"in the mediapipe {MEDIAPIPE_VERSION} wheel (Copyright Google LLC), licensed under the "
         "Apache License 2.0 above.\n"
     ).encode()

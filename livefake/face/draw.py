@@ -1,4 +1,4 @@
-"""Draw what the tracker sees: landmarks, box, track id, iris and pose (``--show-landmarks``)."""
+"""Draw what the tracker sees: landmarks, box, track id, iris, pose and hands (``--show-landmarks``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from livefake.pipeline.stage import Stage
 LANDMARK_COLOUR = (80, 255, 80)  # BGR
 BOX_COLOUR = (255, 200, 0)
 IRIS_COLOUR = (0, 80, 255)
+HAND_COLOUR = (255, 80, 255)
 
 
 def draw_points(image: np.ndarray, points: np.ndarray, colour: tuple[int, int, int]) -> None:
@@ -48,11 +49,14 @@ def draw_faces(image: np.ndarray, faces: list[Face]) -> np.ndarray:
 
 
 class LandmarkOverlayStage(Stage):
-    """Draws ``frame.faces`` onto the frame image (a debugging view; place it last before the sinks)."""
+    """Draws ``frame.faces`` and ``frame.hands`` onto the frame image (a debugging view; place it
+    last before the sinks)."""
 
     name = "landmarks"
 
     def process(self, frame: Frame) -> Frame | None:
-        if frame.faces:
+        if frame.faces or frame.hands:
             frame.image = draw_faces(frame.image, frame.faces)
+            for hand in frame.hands:
+                draw_points(frame.image, hand.landmarks, HAND_COLOUR)
         return frame

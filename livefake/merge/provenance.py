@@ -7,7 +7,8 @@ whole is synthetic. The watermark has no switch; the label follows ``ProvenanceC
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,11 @@ import av
 import numpy as np
 from tqdm import tqdm
 
-from livefake.config import ProvenanceConfig
+from livefake.config import LiveConfig, ProvenanceConfig
 from livefake.errors import InputError
-from livefake.merge.label import Label
+from livefake.merge.label import Label, render_label
 from livefake.merge.watermark import (
+    MIN_IMAGE_SIDE,
     Detection,
     WatermarkDetector,
     Watermarker,
@@ -31,6 +33,8 @@ from livefake.pipeline.stage import Stage
 from livefake.sources.image import IMAGE_SUFFIXES, read_image
 from livefake.sources.video import open_container
 
+log = logging.getLogger(__name__)
+
 
 class ProvenanceStage(Stage):
     """Labels (unless switched off) and watermarks every frame, in place.
@@ -41,24 +45,62 @@ class ProvenanceStage(Stage):
 
     name = "provenance"
 
-    def __init__(self, config: ProvenanceConfig, source_id: str | bytes) -> None:
+    def __init__(
+        self, config: ProvenanceConfig, source_id: str | bytes,
+        source_id_of: Callable[[LiveConfig], str] | None = None,
+    ) -> None:
         self.config = config
+        self.enabled = True
         self.payload = make_payload(source_id)
         self._label = Label(config.label_text, config.label_corner) if config.label else None
         self._watermarker = Watermarker(self.payload)
+        self._checked_size: tuple[int, int] | None = None
+        self._source_id_of = source_id_of  # the swap target's id in a snapshot (computed off this thread)
+
+    def configure(self, settings: LiveConfig) -> None:
+        """Label settings change live; with the swap off frames pass unmarked (they are not synthetic);
+        a new swap target gives a new payload."""
+        self.enabled = settings.marking
+        if settings.provenance != self.config:
+            self.config = settings.provenance
+            self._label = Label(self.config.label_text, self.config.label_corner) if self.config.label else None
+        if self._source_id_of is not None and settings.swapping:
+            payload = make_payload(self._source_id_of(settings))
+            if payload != self.payload:
+                self.payload, self._watermarker = payload, Watermarker(payload)
 
     def process(self, frame: Frame) -> Frame:
-        frame.image = self.mark(frame.image)
+        if self.enabled:
+            frame.image = self.mark(frame.image)
         return frame
 
     def mark(self, image: np.ndarray) -> np.ndarray:
         """Label and watermark ``image``; in place when it is a writable contiguous buffer."""
         if not (image.flags.writeable and image.flags.c_contiguous and image.dtype == np.uint8):
             image = np.array(image, dtype=np.uint8, order="C")  # one copy we may write
+        height, width = image.shape[:2]
+        if self._checked_size != (width, height):
+            self._checked_size = (width, height)
+            warn_if_too_small(width, height, self.config)
         if self._label is not None:
             self._label.draw_inplace(image)
         self._watermarker.embed_inplace(image)
         return image
+
+
+def warn_if_too_small(width: int, height: int, config: ProvenanceConfig) -> None:
+    """One warning when frames of this size cannot show the label or carry a readable mark:
+    the output is still synthetic, and the user should know it is not visibly marked."""
+    missing = []
+    if config.label and render_label(config.label_text, config.label_corner, width, height) is None:
+        missing.append(f"the '{config.label_text}' label does not fit")
+    if min(width, height) < MIN_IMAGE_SIDE:
+        missing.append(f"the watermark cannot be read below {MIN_IMAGE_SIDE} px")
+    if missing:
+        log.warning(
+            "frames of %dx%d are too small for the provenance marks: %s; use a larger output size",
+            width, height, " and ".join(missing),
+        )  # fmt: skip
 
 
 MIN_MARKED_SHARE = 0.25  # a video counts as marked when at least this share of its frames is

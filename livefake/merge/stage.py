@@ -2,6 +2,7 @@
 
 Per face, all in crop space (the swap's own crop, a few hundred pixels square): the mask is
 the swap's mask times the landmark hull, eroded and feathered relative to the face's size;
+hands in front of the face are carved out of it (``merge.occlusion``);
 the swapped face is recoloured to the face it replaces (statistics smoothed per track),
 relit with the live face's shading (``relight``, gain map smoothed per track), optionally
 sharpened, scaled and shifted; then it is blended back inside the face's box only. The live
@@ -21,8 +22,9 @@ from livefake.face.align import transform_points, warp_to_crop
 from livefake.merge.color import ColorMatcher
 from livefake.merge.light import Relighter
 from livefake.merge.mask import face_size_px, merge_mask
+from livefake.merge.occlusion import HandOcclusion
 from livefake.merge.paste import paste_back, scaled_matrix
-from livefake.pipeline.frame import Face, Frame, SwappedFace
+from livefake.pipeline.frame import Face, Frame, Hand, SwappedFace
 from livefake.pipeline.stage import Stage
 
 
@@ -49,9 +51,11 @@ class MergeStage(Stage):
         self.config = config
         self.colors = ColorMatcher(config.color, config.color_smoothing)
         self.light = Relighter(config.relight, config.color_smoothing)
+        self.occlusion = HandOcclusion()
 
     def configure(self, settings: LiveConfig) -> None:
-        """Take the live settings' merge section; per-track histories survive unless their method changed."""
+        """Every merge setting changes live; a new colour method or smoothing starts a fresh colour
+        history; the relight and occlusion histories carry on."""
         merge = settings.merge
         if (merge.color, merge.color_smoothing) != (self.config.color, self.config.color_smoothing):
             self.colors = ColorMatcher(merge.color, merge.color_smoothing)
@@ -61,6 +65,7 @@ class MergeStage(Stage):
     def close(self) -> None:
         self.colors.reset()
         self.light.reset()
+        self.occlusion.reset()
 
     def process(self, frame: Frame) -> Frame:
         for swapped in frame.swapped:
@@ -68,11 +73,11 @@ class MergeStage(Stage):
                 raise InputError(
                     f"merge: swapped face index {swapped.face_index} has no face in frame {frame.index}"
                 )
-            self.merge_face(frame.image, frame.faces[swapped.face_index], swapped)
+            self.merge_face(frame.image, frame.faces[swapped.face_index], swapped, frame.hands)
         return frame
 
-    def merge_face(self, image: np.ndarray, face: Face, swapped: SwappedFace) -> None:
-        """Blend one swapped face into ``image`` in place."""
+    def merge_face(self, image: np.ndarray, face: Face, swapped: SwappedFace, hands: list[Hand] | None = None) -> None:
+        """Blend one swapped face into ``image`` in place, leaving ``hands`` in front of it."""
         if face.landmarks is None:
             raise InputError("merge: a swapped face has no landmarks; the track stage must supply them")
         config = self.config
@@ -81,6 +86,8 @@ class MergeStage(Stage):
         mask = merge_mask(
             crop_landmarks, (height, width), swapped.mask, config.mask_type, config.mask_erode, config.mask_blur
         )
+        if config.occlusion == "hands" and hands is not None:
+            mask = self.occlusion.carve(mask, face.track_id, hands, swapped.matrix)
         face_crop = self.recolour(image, face, swapped, mask, face_size_px(crop_landmarks))
         if config.sharpen > 0.0:
             face_crop = sharpen(face_crop, config.sharpen)

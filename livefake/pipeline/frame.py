@@ -24,6 +24,19 @@ class Face:
 
 
 @dataclass
+class Hand:
+    """One hand found in a frame, in frame pixels.
+
+    ``landmarks`` are mediapipe's 21 points: 0 wrist; 1-4 thumb; 5-8 index; 9-12 middle;
+    13-16 ring; 17-20 little finger, each from the knuckle to the tip.
+    """
+
+    landmarks: np.ndarray  # (21, 2) float32
+    score: float
+    track_id: int = -1
+
+
+@dataclass
 class SwappedFace:
     """A swap result for one face, ready for the merge stage.
 
@@ -68,8 +81,11 @@ class Frame:
     image: Image
     faces: list[Face] = field(default_factory=list)
     swapped: list[SwappedFace] = field(default_factory=list)
+    hands: list[Hand] = field(default_factory=list)  # set by the hand stage (occlusion), near faces only
     stamps: dict[str, StageStamp] = field(default_factory=dict)
     pts: float | None = None  # presentation time in seconds from the source, when known
+    original: Image | None = None  # the captured image, never modified (read-only): the "before" view
+    settings_version: int = 0  # the settings snapshot every stage processed this frame with
 
     @property
     def height(self) -> int:

@@ -109,6 +109,7 @@ def read_contract(
     resolution = _parse_int(path, metadata, "resolution")
     _check_input(path, inputs, resolution)
     _check_outputs(path, outputs, resolution)
+    check_face_type(path, metadata["face_type"])
     return ModelContract(
         path=path,
         resolution=resolution,
@@ -117,6 +118,17 @@ def read_contract(
         identity=metadata["identity"],
         steps=_parse_int(path, metadata, "steps"),
     )
+
+
+def check_face_type(path: str, face_type: str) -> None:
+    """Refuse a face type ``livefake.face.align`` does not know: its crops would be cut wrongly."""
+    from livefake.face.align import FACE_TYPES
+
+    if face_type not in FACE_TYPES:
+        raise ModelError(
+            f"{path}: face type {face_type!r} is not one of {', '.join(FACE_TYPES)}; "
+            "export the model again with livefake (or give a DFM model's face type in the settings)"
+        )
 
 
 def check_opset(path: str, opset: int | None) -> None:

@@ -5,7 +5,7 @@ returns ``out_celeb_face:0`` ``[N, R, R, 3]`` and ``out_celeb_face_mask:0`` ``[N
 (and usually ``out_face_mask:0``, the mask of the input face, which livefake does not use).
 Some DFM models have a second input ``morph_value:0`` (float32 ``[1]``), the amount of the
 celebrity face to blend in. DFM files carry no face type, so the caller says which one
-(DeepFaceLab's SAEHD "whole face" is the usual choice).
+(DeepFaceLab's SAEHD "whole face", livefake's ``whole``, is the usual choice).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from livefake.errors import ModelError
-from livefake.runtime.contract import ModelContract, TensorSpec
+from livefake.runtime.contract import ModelContract, TensorSpec, check_face_type
 from livefake.runtime.session import ModelSession
 from livefake.runtime.swap_model import SwapModel
 
@@ -33,7 +33,7 @@ def is_dfm(inputs: Sequence[TensorSpec]) -> bool:
 class DfmSwapModel(SwapModel):
     """Runs a DFM model on BGR uint8 crops; its resolution comes from the input shape."""
 
-    def __init__(self, session: ModelSession, face_type: str = "whole_face", morph: float = 0.75) -> None:
+    def __init__(self, session: ModelSession, face_type: str = "whole", morph: float = 0.75) -> None:
         self.session = session
         self.morph = np.array([morph], np.float32)
         self.contract = _dfm_contract(session, face_type)
@@ -72,6 +72,7 @@ def _dfm_contract(session: ModelSession, face_type: str) -> ModelContract:
     extra = [other.name for other in session.inputs[1:] if other.name != DFM_MORPH]
     if extra:
         raise ModelError(f"{path}: DFM model has unexpected input {', '.join(extra)}")
+    check_face_type(path, face_type)
     return ModelContract(
         path=path,
         resolution=int(shape[1]),

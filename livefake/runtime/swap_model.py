@@ -17,6 +17,10 @@ from livefake.runtime.contract import ModelContract, check_opset, read_contract,
 from livefake.runtime.session import ModelSession, SessionOptions
 
 
+class NoAnswer(Exception):
+    """A remote model gave no answer in time for this frame: the frame passes through untouched."""
+
+
 class SwapModel(ABC):
     """Swaps batches of aligned face crops. ``contract`` gives resolution and face type."""
 
@@ -66,13 +70,19 @@ def nchw_rgb_to_bgr_uint8(batch: np.ndarray) -> np.ndarray:
 
 
 def load_swap_model(
-    path: str | Path, options: SessionOptions | None = None, dfm_face_type: str = "whole_face"
+    path: str | Path, options: SessionOptions | None = None, dfm_face_type: str = "whole"
 ) -> SwapModel:
-    """Open a swap model file: a livefake contract model or a DeepFaceLab DFM model (ONNX).
+    """Open a swap model file: a livefake contract model or a DeepFaceLab DFM model (ONNX),
+    or a model served by Triton (``triton://HOST:PORT/NAME``).
 
     Raises ModelError naming the file when it is missing, truncated or breaks the contract.
     """
     from livefake.runtime.dfm import DfmSwapModel, is_dfm
+
+    if str(path).startswith("triton://"):
+        from livefake.runtime.triton import TritonSwapModel
+
+        return TritonSwapModel(str(path), dfm_face_type=dfm_face_type)
 
     session = ModelSession(path, options)
     if is_dfm(session.inputs):

@@ -1,13 +1,17 @@
 """Recording to a file through PyAV: H.264 video, the input's audio copied on conversion.
 
 The file is written under a temporary name beside the target and renamed when finished, so
-a failed run leaves nothing half-written.
+a failed or interrupted run leaves nothing half-written. A write that fails (a full disk)
+removes the temporary file and raises one ``InputError`` naming the target.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import tempfile
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,10 +20,12 @@ import cv2
 import numpy as np
 
 from livefake.config import OutputConfig
-from livefake.errors import InputError
+from livefake.errors import InputError, write_failure_reason
 from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Sink, StreamInfo
 from livefake.sinks.audio_copy import AudioCopier
+
+log = logging.getLogger(__name__)
 
 # what this sink writes (reading accepts more: see livefake.sources.image)
 WRITTEN_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -37,9 +43,16 @@ def check_writable(path: Path) -> None:
 
 
 def partial_path(path: Path) -> Path:
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
-    os.close(handle)
-    return Path(name)
+    """A new empty file beside ``path`` for the output in progress, created with the usual
+    permissions (0666 less the umask, as the final file would get)."""
+    for _ in range(100):
+        partial = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.partial{path.suffix}")
+        try:
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return partial
+    raise InputError(f"cannot write {path}: no free temporary name beside it")
 
 
 class FileSink(Sink):
@@ -79,6 +92,15 @@ class FileSink(Sink):
         check_writable(self.path)
         self._partial = partial_path(self.path)
         self._fps = info.fps or 30.0
+        try:
+            self._open_container(info)
+        except BaseException as error:  # an interrupt too: the partial file must not stay behind
+            self.abort()
+            if isinstance(error, OSError | av.FFmpegError):
+                raise InputError(f"cannot write {self.path}: {write_failure_reason(error)}") from error
+            raise
+
+    def _open_container(self, info: StreamInfo) -> None:
         if self.is_image:
             return
         container = av.open(str(self._partial), mode="w")
@@ -91,6 +113,18 @@ class FileSink(Sink):
             self._audio = AudioCopier(Path(info.path), container)
 
     def write(self, frame: Frame) -> None:
+        with self._failing_write_removes_partial():
+            self._write(frame)
+
+    @contextmanager
+    def _failing_write_removes_partial(self) -> Iterator[None]:
+        try:
+            yield
+        except (OSError, av.FFmpegError) as error:
+            self.abort()
+            raise InputError(f"cannot write {self.path}: {write_failure_reason(error)}") from error
+
+    def _write(self, frame: Frame) -> None:
         self.frames += 1
         if self.is_image:
             self._write_image(frame)
@@ -124,11 +158,17 @@ class FileSink(Sink):
         self._partial.write_bytes(data.tobytes())
 
     def close(self) -> None:
+        """Finish the file (encoder flush, audio, trailer) and rename it into place."""
+        with self._failing_write_removes_partial():
+            self._finish()
+
+    def _finish(self) -> None:
         if self._container is not None and self._stream is not None:
             self._container.mux(self._stream.encode())
             if self._audio is not None:
                 self._audio.copy_until(None)
                 self._audio.close()
+                self._audio = None
             self._container.close()
             self._container = None
         if self._partial is not None:
@@ -139,11 +179,20 @@ class FileSink(Sink):
             self._partial = None
 
     def abort(self) -> None:
-        if self._audio is not None:
-            self._audio.close()
-        if self._container is not None:
-            self._container.close()
+        """Drop the output in progress: nothing is renamed into place, the partial file goes."""
+        try:
+            if self._audio is not None:
+                self._audio.close()
+            if self._container is not None:
+                self._container.close()
+        except (OSError, av.FFmpegError) as error:  # closing a file being thrown away may fail too
+            log.debug("closing the discarded %s: %s", self._partial, error)
+        finally:
+            self._audio = None
             self._container = None
+            self._remove_partial()
+
+    def _remove_partial(self) -> None:
         if self._partial is not None:
             self._partial.unlink(missing_ok=True)
             self._partial = None

@@ -10,83 +10,39 @@
 x264 runs ``ultrafast`` with ``zerolatency`` (no B-frames, no look-ahead), a keyframe about every
 ``OutputConfig.keyframe_s``. MPEG-TS is encoded and muxed on the sink thread and leaves through
 non-blocking sockets: a slow or absent receiver loses data (counted), it never stalls the
-pipeline. RTMP goes through FFmpeg's own blocking network code, so it is encoded and sent on a
-thread of its own that always takes the newest frame. Hosts are loopback unless
+pipeline. RTMP goes through FFmpeg's own blocking network code; like every sink it runs on its
+own thread behind its own ring, so a slow server stalls nothing else. Hosts are loopback unless
 ``OutputConfig.bind`` allows another address.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
-import threading
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import av
 import cv2
 import numpy as np
 
 from livefake.config import OutputConfig
-from livefake.errors import DeviceError, InputError
+from livefake.errors import DeviceError
 from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Sink, StreamInfo
+from livefake.sinks.addresses import StreamTarget, address_family, parse_stream_url
+
+__all__ = ["StreamSink", "StreamTarget", "parse_stream_url"]
 
 log = logging.getLogger(__name__)
 
 TS_PACKET = 188
 DATAGRAM = 7 * TS_PACKET  # 1316 bytes: what OBS/FFmpeg expect per UDP packet
+MAX_CLIENTS = 8  # TCP clients served at once
 CLIENT_BACKLOG = 4 << 20  # bytes a TCP client may fall behind before it is dropped
 TIME_BASE = Fraction(1, 1000)  # frame timestamps in milliseconds of capture time
 FLUSH_EACH_PACKET = {"flush_packets": "1", "max_delay": "0"}  # no muxer/I/O buffering: each frame goes now
-
-
-@dataclass(frozen=True)
-class StreamTarget:
-    """A parsed stream URL: scheme, host, port, and whether the sink listens."""
-
-    url: str
-    scheme: str
-    host: str
-    port: int
-    listen: bool
-
-
-def parse_stream_url(spec: str, bind: str = "127.0.0.1") -> StreamTarget:
-    """Check a ``udp://``, ``tcp://`` or ``rtmp://`` URL; refuse hosts that ``bind`` does not allow."""
-    parts = urlsplit(spec)
-    defaults = {"udp": None, "tcp": None, "rtmp": 1935}
-    if parts.scheme not in defaults or not parts.hostname:
-        raise InputError(f"stream sink '{spec}': use udp://HOST:PORT, tcp://HOST:PORT or rtmp://HOST/APP/KEY")
-    port = parts.port or defaults[parts.scheme]
-    if port is None:
-        raise InputError(f"stream sink '{spec}': give a port, e.g. {parts.scheme}://127.0.0.1:5000")
-    host = parts.hostname
-    if not _host_allowed(host, bind):
-        raise InputError(
-            f"stream sink '{spec}': {host} is not a loopback address; network outputs stay on this "
-            f"machine unless you pass --bind {host} (or --bind 0.0.0.0 for any address)"
-        )
-    listen = parts.scheme == "tcp"
-    if parts.scheme == "rtmp" and parse_qs(parts.query).get("listen", ["0"])[0] == "1":
-        raise InputError(
-            f"stream sink '{spec}': livefake cannot be an RTMP server (PyAV passes no listen option "
-            f"to FFmpeg's RTMP output); use tcp://{host}:{port} and let OBS connect, or push to a server"
-        )
-    return StreamTarget(url=spec, scheme=parts.scheme, host=host, port=port, listen=listen)
-
-
-def _host_allowed(host: str, bind: str) -> bool:
-    if host == "localhost" or bind in ("0.0.0.0", "::", host):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def yuv420_frame(image: np.ndarray, pts_ms: int) -> av.VideoFrame:
@@ -114,7 +70,7 @@ class UdpSender:
 
     def __init__(self, target: StreamTarget) -> None:
         self.address = (target.host, target.port)
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket = socket.socket(address_family(target.host), socket.SOCK_DGRAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         self.socket.setblocking(False)
         self.pending = bytearray()
@@ -140,11 +96,14 @@ class TcpServer:
     """Listens for clients and sends each the MPEG-TS bytes without blocking.
 
     A client joins at the next TS packet boundary; one that falls more than ``CLIENT_BACKLOG``
-    bytes behind is dropped with a warning (it can reconnect).
+    bytes behind is dropped with a warning (it can reconnect). At most ``max_clients`` are
+    served at once (each costs a copy of the stream); more are refused (a warning the first time).
     """
 
-    def __init__(self, target: StreamTarget) -> None:
-        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    def __init__(self, target: StreamTarget, max_clients: int = MAX_CLIENTS) -> None:
+        self.max_clients = max_clients
+        self.refused_clients = 0
+        self.server = socket.socket(address_family(target.host), socket.SOCK_STREAM)
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self.server.bind((target.host, target.port))
@@ -173,6 +132,9 @@ class TcpServer:
                 client, address = self.server.accept()
             except BlockingIOError:
                 return
+            if len(self.clients) >= self.max_clients:
+                self._refuse(client, address)
+                continue
             client.setblocking(False)
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             skip = (-self.written) % TS_PACKET  # start the client on a packet boundary
@@ -180,6 +142,15 @@ class TcpServer:
             if skip:
                 self._skip[client] = skip
             log.info("stream client %s:%d connected", *address[:2])
+
+    def _refuse(self, client: socket.socket, address: tuple[Any, ...]) -> None:
+        client.close()
+        if not self.refused_clients:
+            log.warning(
+                "stream client %s:%d refused: %d clients are watching already (the most served at once)",
+                address[0], address[1], self.max_clients,
+            )  # fmt: skip
+        self.refused_clients += 1
 
     def _send(self, client: socket.socket, backlog: bytearray) -> None:
         skip = self._skip.pop(client, 0)
@@ -210,60 +181,38 @@ class TcpServer:
 
 
 class RtmpSender:
-    """Encodes and sends FLV over RTMP on its own thread, always taking the newest frame.
+    """Encodes and pushes FLV over RTMP through FFmpeg's own (blocking) network code.
 
-    FFmpeg's RTMP code blocks (connecting, a slow server), so the sink thread only hands
-    frames over here; frames replaced before they were sent are counted in ``dropped_frames``.
+    It runs on the sink's own thread, behind the sink's own ring: a slow server delays only
+    this sink, and the frames it cannot take are dropped (and counted) by that ring.
     """
 
     def __init__(
         self, target: StreamTarget, info: StreamInfo, size: tuple[int, int], output: OutputConfig
     ) -> None:
-        self.target, self.info, self.size, self.output = target, info, size, output
-        self.dropped_frames = 0
-        self.error: str | None = None
-        self._slot: tuple[np.ndarray, int] | None = None
-        self._ready = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="livefake-rtmp", daemon=True)
-        self._thread.start()
-
-    def put(self, image: np.ndarray, pts_ms: int) -> None:
-        if self.error is not None:
-            raise DeviceError(f"RTMP stream {self.target.url} failed: {self.error}")
-        with self._ready:
-            if self._slot is not None:
-                self.dropped_frames += 1
-            self._slot = (image, pts_ms)
-            self._ready.notify()
-
-    def _take(self) -> tuple[np.ndarray, int] | None:
-        with self._ready:
-            while self._slot is None and not self._stop.is_set():
-                self._ready.wait(0.1)
-            item, self._slot = self._slot, None
-            return item
-
-    def _run(self) -> None:
+        self.target = target
         try:
-            container = av.open(
-                self.target.url, "w", format="flv", options=FLUSH_EACH_PACKET, timeout=(10.0, 2.0)
+            self._container = av.open(
+                target.url, "w", format="flv", options=FLUSH_EACH_PACKET, timeout=(10.0, 2.0)
             )
         except (av.FFmpegError, OSError) as error:
-            self.error = f"cannot open ({error})"
-            return
+            raise DeviceError(f"RTMP stream {target.url}: cannot connect ({error}); is the server running?") from None
+        self._stream = add_video_stream(self._container, *size, info.fps or 30.0, output)
+
+    def put(self, image: np.ndarray, pts_ms: int) -> None:
         try:
-            stream = add_video_stream(container, *self.size, self.info.fps or 30.0, self.output)
-            while (item := self._take()) is not None:
-                container.mux(stream.encode(yuv420_frame(*item)))
+            self._container.mux(self._stream.encode(yuv420_frame(image, pts_ms)))
         except (av.FFmpegError, OSError) as error:
-            self.error = str(error)
-        finally:
-            _close_container(container)
+            raise DeviceError(f"RTMP stream {self.target.url} failed: {error}") from None
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1.0)
+        """Flush the encoder and close the connection. A live stream has nothing to finalise: a
+        server already gone (broken pipe) is no lost data, so it is only logged."""
+        try:
+            self._container.mux(self._stream.encode())
+        except (av.FFmpegError, OSError) as error:
+            log.debug("flushing the RTMP stream: %s", error)
+        _close_container(self._container)
 
 
 def _close_container(container: Any) -> None:

@@ -36,15 +36,18 @@ class _PacedSource(Source):
         self._t_start = 0.0
         self._emitted = 0
 
-    def _pace(self) -> None:
-        if not self.realtime:
-            return
-        if self._emitted == 0:
-            self._t_start = time.monotonic()
-        delay = self._t_start + self._emitted / self.fps - time.monotonic()
-        if delay > 0:
-            time.sleep(min(delay, 1.0))
+    def _pace(self) -> float:
+        """Wait for the next frame's time (when ``realtime``); returns its presentation time,
+        frame count / fps, offline as well as live, so repeated images never share a time."""
+        if self.realtime:
+            if self._emitted == 0:
+                self._t_start = time.monotonic()
+            delay = self._t_start + self._emitted / self.fps - time.monotonic()
+            if delay > 0:
+                time.sleep(min(delay, 1.0))
+        pts = self._emitted / self.fps
         self._emitted += 1
+        return pts
 
 
 class ImageSource(_PacedSource):
@@ -62,14 +65,15 @@ class ImageSource(_PacedSource):
     def open(self) -> StreamInfo:
         self._image = read_image(self.path)
         height, width = self._image.shape[:2]
-        return StreamInfo(width=width, height=height, fps=self.fps, path=str(self.path))
+        frame_count = None if self.repeat else 1
+        return StreamInfo(width=width, height=height, fps=self.fps, path=str(self.path), frame_count=frame_count)
 
     def read(self) -> Captured | None:
         if self._done or self._image is None:
             return None
         self._done = not self.repeat
-        self._pace()
-        return Captured(self._image.copy(), self._emitted / self.fps)
+        pts = self._pace()
+        return Captured(self._image.copy(), pts)
 
 
 class FolderSource(_PacedSource):
@@ -94,7 +98,8 @@ class FolderSource(_PacedSource):
             raise InputError(f"folder {self.folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
         first = read_image(self.files[0])
         self._size = (first.shape[1], first.shape[0])
-        return StreamInfo(width=self._size[0], height=self._size[1], fps=self.fps)
+        frame_count = None if self.loop else len(self.files)
+        return StreamInfo(width=self._size[0], height=self._size[1], fps=self.fps, frame_count=frame_count)
 
     def read(self) -> Captured | None:
         while True:
@@ -111,5 +116,4 @@ class FolderSource(_PacedSource):
                 continue
             if (image.shape[1], image.shape[0]) != self._size:
                 image = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA)
-            self._pace()
-            return Captured(image, None)
+            return Captured(image, self._pace())

@@ -20,7 +20,7 @@ from livefake.face.align import alignment_matrix, invert_matrix
 from livefake.pipeline.frame import Frame, SwappedFace
 from livefake.pipeline.stage import Stage
 from livefake.runtime.session import SessionOptions
-from livefake.runtime.swap_model import SwapModel, load_swap_model
+from livefake.runtime.swap_model import NoAnswer, SwapModel, load_swap_model
 from livefake.swap.photo import faces_to_swap
 
 
@@ -65,7 +65,10 @@ class ModelSwapStage(Stage):
             cv2.warpAffine(
                 frame.image, matrix, (size, size), dst=crop, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
             )
-        faces, masks = model.swap_crops(crops)
+        try:
+            faces, masks = model.swap_crops(crops)
+        except NoAnswer:  # a served model that did not answer in time: counted by the model
+            return frame
         for (face_index, _), face, mask, matrix, crop in zip(chosen, faces, masks, matrices, crops, strict=True):
             frame.swapped.append(
                 SwappedFace(face_index, face, mask, matrix, crop=crop.copy(), crop_to_frame=invert_matrix(matrix))

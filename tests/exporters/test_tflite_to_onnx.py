@@ -12,6 +12,7 @@ from livefake.exporters.tflite_to_onnx import convert_model, output_shapes, same
 from livefake.face.assets import create_session, source_models
 
 REFERENCES = ("ai_edge_litert", "tflite_runtime")
+MODEL_KEYS = ["detector", "landmarks", "iris", "palm", "hand", "person"]
 
 
 def tflite_interpreter(path: str):  # type: ignore[no-untyped-def]
@@ -38,7 +39,7 @@ def test_same_padding_matches_tensorflow() -> None:
     assert same_pads([7, 7], [2, 2], [2, 2], [1, 1]) == [0, 0, 1, 1]
 
 
-@pytest.mark.parametrize("key", ["detector", "landmarks", "iris"])
+@pytest.mark.parametrize("key", MODEL_KEYS)
 def test_conversion_is_valid_onnx_without_prelu(face_models, key: str) -> None:  # type: ignore[no-untyped-def]
     data = source_bytes(face_models, key)
     model = convert_model(data, key, progress=False)
@@ -52,10 +53,9 @@ def test_conversion_is_valid_onnx_without_prelu(face_models, key: str) -> None: 
     assert [o.shape for o in outputs] == output_shapes(data)
 
 
-@pytest.mark.parametrize("key", ["detector", "landmarks", "iris"])
+@pytest.mark.parametrize("key", MODEL_KEYS)
 def test_batch_of_two_equals_two_single_runs(face_models, key: str) -> None:  # type: ignore[no-untyped-def]
-    paths = {"detector": face_models.detector, "landmarks": face_models.landmarks, "iris": face_models.iris}
-    session = create_session(paths[key], threads=1)
+    session = create_session(getattr(face_models, key), threads=1)
     name, shape = session.get_inputs()[0].name, session.get_inputs()[0].shape
     pair = np.random.default_rng(1).uniform(0, 1, [2, *shape[1:]]).astype(np.float32)
     together = session.run(None, {name: pair})
@@ -65,7 +65,7 @@ def test_batch_of_two_equals_two_single_runs(face_models, key: str) -> None:  # 
             assert np.allclose(joint[index], single[0], atol=1e-4)
 
 
-@pytest.mark.parametrize("key", ["detector", "landmarks", "iris"])
+@pytest.mark.parametrize("key", MODEL_KEYS)
 def test_onnx_matches_tflite_reference(face_models, key: str) -> None:  # type: ignore[no-untyped-def]
     path = source_models(face_models.directory)[key]
     source_bytes(face_models, key)

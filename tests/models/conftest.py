@@ -21,3 +21,9 @@ def facesets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return src, dst
 
 
+@pytest.fixture(scope="session")
+def faceset_128(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 'whole' 128 px crops of Hopper (a faceset extracted larger than the model)."""
+    folder = tmp_path_factory.mktemp("facesets128") / "hopper-128"
+    write_synthetic_faceset("hopper", folder, count=12, resolution=128)
+    return folder

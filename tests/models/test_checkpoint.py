@@ -83,5 +83,22 @@ def test_plain_safetensors_without_our_metadata_is_refused(tmp_path: Path) -> No
     save_file({"weight": torch.zeros(3)}, str(other))
     with pytest.raises(ModelError, match="not a livefake checkpoint"):
         load_checkpoint(other)
-    with pytest.raises(ModelError, match="no valid checkpoint"):
+    with pytest.raises(ModelError, match="has no checkpoint.safetensors|no usable checkpoint"):
         load_checkpoint(tmp_path)
+
+
+def test_non_finite_weights_are_refused_and_the_previous_checkpoint_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    model, optimizer = _trained_pair()
+    save_checkpoint(tmp_path, model, optimizer, TrainState(step=1))  # type: ignore[arg-type]
+    with torch.no_grad():
+        next(model.parameters())[0].fill_(float("nan"))
+    save_checkpoint(tmp_path, model, optimizer, TrainState(step=2))  # type: ignore[arg-type]
+    with pytest.raises(ModelError, match=r"holds non-finite weights \(model\.encoder\..* has NaN or infinity\)"):
+        load_checkpoint(tmp_path / CHECKPOINT_FILE)
+    with caplog.at_level("WARNING"):
+        assert load_checkpoint(tmp_path).step == 1
+    assert "using the previous checkpoint" in caplog.text
+    with pytest.raises(ModelError, match="non-finite"):
+        load_model(tmp_path / CHECKPOINT_FILE)

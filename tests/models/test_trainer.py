@@ -73,6 +73,20 @@ def test_resume_refuses_another_architecture(facesets: tuple[Path, Path], tmp_pa
         Trainer(_args(facesets, tmp_path / "run", arch="df"))
 
 
+def test_resume_with_other_widths_is_refused_and_run_json_tells_the_truth(
+    facesets: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    Trainer(_args(facesets, out, max_steps=1)).run()
+    with pytest.raises(InputError, match="holds a model with --inter-dims 32: resume without those flags"):
+        Trainer(_args(facesets, out, inter_dims=64))
+    Trainer(_args(facesets, out, max_steps=2, encoder_dims=None, inter_dims=None, decoder_dims=None)).run()
+    described = json.loads((out / "run.json").read_text())
+    assert described["training"]["inter_dims"] == described["model"]["inter_dims"] == 32
+    assert described["training"]["face_type"] == "whole" and described["training"]["processes"] == 1
+    assert load_checkpoint(out).training["encoder_dims"] == 8
+
+
 def test_invalid_checkpoint_in_the_run_folder_is_refused(
     facesets: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -160,3 +174,13 @@ def test_cli_trains_and_reports(facesets: tuple[Path, Path], tmp_path: Path) -> 
     ])  # fmt: skip
     assert code == 0 and load_checkpoint(out).step == 2 and (out / "preview.png").exists()
     assert os.path.getsize(out / "losses.png") > 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible to torch")
+def test_cuda_trains_in_bf16_channels_last(facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    trainer = Trainer(_args(facesets, tmp_path / "run", max_steps=3, device="cuda", workers=1))
+    result = trainer.run()
+    weight = next(trainer.model.parameters())
+    assert result.step == 3 and weight.is_cuda and weight.is_contiguous(memory_format=torch.channels_last)
+    assert all(torch.isfinite(torch.tensor(value)) for value in result.losses.values())

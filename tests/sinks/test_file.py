@@ -73,3 +73,19 @@ def test_a_looped_source_is_recorded_without_losing_frames(tmp_path: Path, clip_
     Pipeline(source, [], [FileSink(out)], DropPolicy.BLOCK, 4).run()
     with av.open(str(out)) as video:
         assert video.streams.video[0].frames == 150
+
+
+class TrailerFailsSink(FileSink):
+    """A file sink whose last write (encoder flush and trailer) hits a full disk."""
+
+    def _finish(self) -> None:
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_file_that_fails_to_finish_is_an_error_and_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    with pytest.raises(StageError, match=r"sink:file.*out\.mp4: the disk is full"):
+        Pipeline(CountingSource(5, size=(64, 48)), [], [TrailerFailsSink(out)], DropPolicy.BLOCK).run()
+    assert list(tmp_path.iterdir()) == []

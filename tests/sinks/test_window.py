@@ -1,6 +1,7 @@
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
@@ -46,3 +47,26 @@ def test_no_display_is_a_clear_device_error(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     with pytest.raises(DeviceError, match="no display"):
         WindowSink().open(StreamInfo(64, 48, 30.0))
+
+
+def test_closing_the_window_stops_the_run_like_ctrl_c(virtual_display: str) -> None:
+    """The window lives on the sink thread (as in a pipeline); closing it interrupts the main thread."""
+    sink = WindowSink()
+    sink.open(StreamInfo(64, 48, 30.0))
+    black = np.zeros((48, 64, 3), np.uint8)
+
+    def show_then_close() -> None:
+        sink.write(Frame(index=0, t_capture_ns=0, image=black))
+        assert sink._root is not None
+        sink._root.tk.call(sink._root.protocol("WM_DELETE_WINDOW"))  # what the window manager calls
+        sink.write(Frame(index=1, t_capture_ns=0, image=black))  # ignored once closed
+        sink.close()
+
+    thread = threading.Thread(target=show_then_close)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        thread.start()
+        time.sleep(10.0)  # a real SIGINT: it cuts this sleep short
+    assert time.monotonic() - started < 5.0
+    thread.join(5)
+    assert sink.closed_by_user

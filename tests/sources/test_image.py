@@ -56,3 +56,15 @@ def test_make_source_picks_by_spec(tmp_path: Path) -> None:
 def test_camera_that_does_not_exist_is_a_device_error() -> None:
     with pytest.raises(DeviceError, match="camera 57 could not be opened"):
         CameraSource(57).open()
+
+
+def test_looped_still_images_offline_keep_counting_time(tmp_path: Path) -> None:
+    from livefake.sources.image import FolderSource, ImageSource
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((32, 32, 3), np.uint8))
+    looped = ImageSource(tmp_path / "a.png", fps=10.0, realtime=False, loop=True)
+    looped.open()
+    assert [looped.read().pts for _ in range(3)] == [0.0, 0.1, 0.2]  # type: ignore[union-attr]
+    folder = FolderSource(tmp_path, fps=10.0, realtime=False, loop=True)
+    folder.open()
+    assert [folder.read().pts for _ in range(3)] == [0.0, 0.1, 0.2]  # type: ignore[union-attr]

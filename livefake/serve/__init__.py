@@ -1,0 +1,1 @@
+"""Serving swap models: a real Triton Inference Server, fetched pinned or found on PATH, run on a repository."""
