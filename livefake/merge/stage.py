@@ -52,6 +52,7 @@ class MergeStage(Stage):
         self.colors = ColorMatcher(config.color, config.color_smoothing)
         self.light = Relighter(config.relight, config.color_smoothing)
         self.occlusion = HandOcclusion()
+        self._target: tuple[str | None, str | None] | None = None
 
     def configure(self, settings: LiveConfig) -> None:
         """Every merge setting changes live; a new colour method or smoothing starts a fresh colour
@@ -60,6 +61,10 @@ class MergeStage(Stage):
         if (merge.color, merge.color_smoothing) != (self.config.color, self.config.color_smoothing):
             self.colors = ColorMatcher(merge.color, merge.color_smoothing)
         self.light.strength, self.light.smoothing = merge.relight, merge.color_smoothing
+        target = (settings.swap.face, settings.swap.model)
+        if target != self._target:  # another face to paste: its own shading, not the last one's
+            self.light.reset()
+            self._target = target
         self.config = merge
 
     def close(self) -> None:
