@@ -24,11 +24,13 @@ SwapMode = Literal["swap", "animate"]
 Provider = Literal["auto", "cpu", "cuda", "tensorrt"]
 LabelCorner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
 Occlusion = Literal["hands", "none"]
+EyesMode = Literal["live", "target"]  # photo swap: the person's own eyes, or the target's unsqueezed
 MaskType = Literal["half", "mid", "full", "whole", "head"]
 COLOR_TRANSFERS: tuple[str, ...] = get_args(ColorTransfer)
 SWAP_MODES: tuple[str, ...] = get_args(SwapMode)
 PROVIDERS: tuple[str, ...] = get_args(Provider)
 OCCLUSIONS: tuple[str, ...] = get_args(Occlusion)
+EYES_MODES: tuple[str, ...] = get_args(EyesMode)
 
 
 def ranged(default: Any, low: float, high: float) -> Any:
@@ -81,7 +83,9 @@ class MergeConfig:
     seamless: bool = False
     sharpen: float = ranged(0.0, 0.0, 5.0)
     mask_type: MaskType = "full"  # landmark hull (face/align types)
-    color_smoothing: float = ranged(0.8, 0.0, 0.99)  # share of last frame's colour statistics kept per track
+    color_smoothing: float = ranged(0.8, 0.0, 0.99)  # share of last frame's colour and shading statistics kept
+    relight: float = ranged(1.0, 0.0, 1.0)  # carry the live face's shading over (0 = off)
+    eyes: EyesMode = "live"  # photo swap: blend the live eyes in (blinks, gaze), or keep the target's
     occlusion: Occlusion = "hands"  # carve hands in front of a face out of its mask ("none": paint over them)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from livefake.config import (
     COLOR_TRANSFERS,
+    EYES_MODES,
     OCCLUSIONS,
     PROVIDERS,
     SWAP_MODES,
@@ -89,6 +90,8 @@ def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--occlusion", choices=OCCLUSIONS, help="keep hands in front of the face (default hands)")
     group.add_argument("--sharpen", type=float, metavar="AMOUNT", help="sharpen the swapped face (0-5, default 0)")
     group.add_argument("--face-scale", type=float, metavar="S", help="scale the pasted face (0.5-2, default 1)")
+    group.add_argument("--relight", type=float, metavar="0..1", help="carry the live face's shading over (default 1)")
+    group.add_argument("--eyes", choices=EYES_MODES, help="photo swap: the live eyes (default) or the target's")
     group.add_argument("--max-faces", type=int, metavar="N", help="faces tracked and swapped at most (default 4)")
     group.add_argument("--no-smoothing", action="store_true", help="do not smooth the landmarks over time")
     group.add_argument("--no-label", action="store_true", help="hide the visible 'AI-modified' label")
@@ -116,6 +119,7 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "merge": {
             "color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur"),
             "sharpen": get("sharpen"), "face_scale": get("face_scale"), "occlusion": get("occlusion"),
+            "relight": get("relight"), "eyes": get("eyes"),
         },
         "provenance": {"label": False if get("no_label") else None},
         "audio": {

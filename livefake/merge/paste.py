@@ -33,14 +33,14 @@ Box = tuple[int, int, int, int]
 
 
 def paste_box(
-    crop_mask: np.ndarray, matrix_frame_to_crop: np.ndarray, frame_shape: tuple[int, ...]
+    crop_mask: np.ndarray, crop_to_frame: np.ndarray, frame_shape: tuple[int, ...]
 ) -> Box | None:
     """The frame box (x0, y0, x1, y1, exclusive) that the visible part of the mask lands in."""
     x, y, w, h = cv2.boundingRect((crop_mask > _VISIBLE).astype(np.uint8))
     if w == 0 or h == 0:
         return None
     corners = np.array([[x - 1, y - 1], [x + w, y - 1], [x - 1, y + h], [x + w, y + h]], dtype=np.float64)
-    frame_corners = transform_points(corners, invert_matrix(matrix_frame_to_crop))
+    frame_corners = transform_points(corners, crop_to_frame)
     x0, y0 = np.floor(frame_corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(frame_corners.max(axis=0)).astype(int) + 1
     height, width = frame_shape[:2]
@@ -56,18 +56,22 @@ def paste_back(
     crop_mask: np.ndarray,
     matrix_frame_to_crop: np.ndarray,
     seamless: bool = False,
+    crop_to_frame: np.ndarray | None = None,
 ) -> Box | None:
     """Blend ``face_crop_bgr`` into ``frame_bgr`` in place through ``crop_mask`` (float [0, 1]).
 
     Only the box the visible mask covers is read and written; it is returned (None when the
     mask is empty or off-frame). ``seamless`` adds Poisson blending (``cv2.seamlessClone``)
     inside the mask before the feathered blend; it costs several milliseconds per face.
+    ``crop_to_frame``, the inverse of ``matrix_frame_to_crop``, is computed when not given.
     """
-    box = paste_box(crop_mask, matrix_frame_to_crop, frame_bgr.shape)
+    if crop_to_frame is None:
+        crop_to_frame = invert_matrix(matrix_frame_to_crop)
+    box = paste_box(crop_mask, crop_to_frame, frame_bgr.shape)
     if box is None:
         return None
     x0, y0, x1, y1 = box
-    to_box = invert_matrix(matrix_frame_to_crop)
+    to_box = np.array(crop_to_frame, dtype=np.float64)
     to_box[:, 2] -= (x0, y0)
     size = (x1 - x0, y1 - y0)
     face = cv2.warpAffine(

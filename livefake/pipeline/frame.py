@@ -41,13 +41,18 @@ class SwappedFace:
     """A swap result for one face, ready for the merge stage.
 
     ``image`` and ``mask`` live in crop space; ``matrix`` is the 2x3 affine that maps
-    frame coordinates to crop coordinates (paste-back uses its inverse).
+    frame coordinates to crop coordinates (paste-back uses its inverse). ``crop`` is the live
+    frame's pixels the swap stage cut for this face (same size as ``image``) and
+    ``crop_to_frame`` the inverse matrix: merge compares against them instead of cutting the
+    crop again. Both are None when the swap stage did not keep them.
     """
 
     face_index: int
     image: Image
     mask: Mask | None
     matrix: np.ndarray  # (2, 3) float32/float64
+    crop: Image | None = None
+    crop_to_frame: np.ndarray | None = None  # (2, 3) float64
 
 
 @dataclass

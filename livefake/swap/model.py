@@ -4,8 +4,9 @@
 
 For each frame, the faces with landmarks (less those lying inside a bigger one) are cut out
 at the model's face type and resolution, run through the model as one batch, and appended
-to ``frame.swapped`` as BGR uint8 crops with float masks and the frame->crop matrix. Frames
-without faces pass through untouched.
+to ``frame.swapped`` as BGR uint8 crops with float masks, the frame->crop matrix and its
+inverse, and the live crop that was cut (merge compares against it instead of cutting it
+again). Frames without faces pass through untouched.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from livefake.config import SwapConfig
 from livefake.errors import InputError
-from livefake.face.align import alignment_matrix
+from livefake.face.align import alignment_matrix, invert_matrix
 from livefake.pipeline.frame import Frame, SwappedFace
 from livefake.pipeline.stage import Stage
 from livefake.runtime.session import SessionOptions
@@ -68,8 +69,10 @@ class ModelSwapStage(Stage):
             faces, masks = model.swap_crops(crops)
         except NoAnswer:  # a served model that did not answer in time: counted by the model
             return frame
-        for (face_index, _), face, mask, matrix in zip(chosen, faces, masks, matrices, strict=True):
-            frame.swapped.append(SwappedFace(face_index=face_index, image=face, mask=mask, matrix=matrix))
+        for (face_index, _), face, mask, matrix, crop in zip(chosen, faces, masks, matrices, crops, strict=True):
+            frame.swapped.append(
+                SwappedFace(face_index, face, mask, matrix, crop=crop.copy(), crop_to_frame=invert_matrix(matrix))
+            )
         return frame
 
     def close(self) -> None:

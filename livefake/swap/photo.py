@@ -4,7 +4,9 @@ The target's 468 landmarks are triangulated once (Delaunay, kept inside the face
 photo is cut to its face and stored as a small pyramid. Every frame, each live face's mesh
 drives a piecewise-affine warp of the target (``TriangleWarper``) into a crop the size of the
 live face's landmark box, so the target follows the live pose and expression. The inside of the
-live mouth is cut out of the mask: teeth and tongue come from the live frame.
+live mouth is cut out of the mask: teeth and tongue come from the live frame; so is the inside
+of the live eyes with ``eyes="live"`` (``swap.eyes``). Triangles a head turn would magnify
+read from the target's mirrored side or fade to the live face (``swap.turns``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livefake.config import SwapConfig, TrackConfig
+from livefake.config import EyesMode, LiveConfig, SwapConfig, TrackConfig
 from livefake.errors import InputError
 from livefake.face import mesh
 from livefake.pipeline.frame import Face, Frame, SwappedFace
 from livefake.pipeline.stage import Stage
+from livefake.swap.eyes import BlinkFollower, cut_live_eyes, keep_target_eyes
+from livefake.swap.steady import StillHold
 from livefake.swap.triangles import TriangleWarper, delaunay_triangles
+from livefake.swap.turns import TurnChoice, TurnGuard, magnified_share, mirrored_source
 
 MIN_TARGET_FACE_PX = 80  # narrower target faces are too blurry to swap in
 TARGET_MARGIN = 0.15  # of the face size, kept around the target face when cutting the photo
@@ -105,34 +110,60 @@ def triangles_inside(points: np.ndarray, contour: tuple[int, ...], subset: np.nd
 
 @dataclass(frozen=True)
 class PyramidLevel:
-    image: np.ndarray
+    image: np.ndarray  # the target crop at this level, its mirror image to the right of it
     scale: float  # level pixels per crop-of-level-0 pixel
     face_width_px: float
+    mirrored_points: np.ndarray  # (468, 2) each point's mirror partner in the mirror image, level pixels
 
 
 class PhotoSwapper:
     """Swaps one target face onto live faces; the per-frame engine behind ``PhotoSwapStage``."""
 
-    def __init__(self, target: TargetFace) -> None:
+    def __init__(
+        self, target: TargetFace, eyes: EyesMode | None = "live", mirror_turns: bool = True, hold: bool = True
+    ) -> None:
+        """``eyes=None`` lets the live mesh alone drive the target's eyes (their lids squeezed onto
+        the live lids, nothing cut), ``mirror_turns=False`` keeps every triangle on its own side
+        at full weight and ``hold=False`` follows every landmark wobble: the swap as it was
+        before these existed, for comparisons."""
         self.target = target
+        self.eyes = eyes
         origin, crop = _cut_face(target)
-        points = target.landmarks - origin
-        self.levels = _pyramid(crop, target.width_px)
-        self.warper = TriangleWarper(points, triangles_inside(points, mesh.FACE_OVAL, warp_points()))
+        self.points = target.landmarks - origin
+        self.levels = _pyramid(crop, self.points, target.width_px)
+        self.warper = TriangleWarper(self.points, triangles_inside(self.points, mesh.FACE_OVAL, warp_points()))
+        self.turns = TurnGuard(self.points, self.warper.triangles, enabled=mirror_turns)
+        self.hold = StillHold() if hold else StillHold(radius=0.0)
+        self.blinks = BlinkFollower()
         self._inner_mouth = np.array(mesh.LIPS_INNER, dtype=np.int32)
+        self.last_magnified_share = 0.0
 
-    def swap(self, image: np.ndarray, landmarks: np.ndarray, face_index: int) -> SwappedFace | None:
-        """The target warped onto ``landmarks`` (frame px) in a crop of their box; None if off-frame."""
+    def swap(
+        self, image: np.ndarray, landmarks: np.ndarray, face_index: int, track_id: int = -1, measure: bool = False
+    ) -> SwappedFace | None:
+        """The target warped onto ``landmarks`` (frame px) in a crop of their box; None if off-frame.
+
+        ``measure`` also sets ``last_magnified_share`` (share of swapped pixels from triangles
+        magnified more than 2.5x), which costs a pass over the crop.
+        """
         box = landmark_box(landmarks, image.shape[1], image.shape[0])
         if box is None:
             return None
         x0, y0, x1, y1 = box
+        landmarks = self.hold(track_id, landmarks)
+        drive = keep_target_eyes(landmarks, self.points) if self.eyes == "target" else landmarks
         level = self._level_for(float(np.ptp(landmarks[:, 0])))
-        output = image[y0:y1, x0:x1].copy()
-        index = self.warper.warp(level.image, landmarks, (x0, y0), output, level.scale)
-        mask = self._mask(index, landmarks - np.array([x0, y0], dtype=np.float32))
+        choice = self.turns.choose(track_id, drive)
+        self.warper.use_alternate = choice.mirrored
+        live = image[y0:y1, x0:x1].copy()
+        output = live.copy()
+        index = self.warper.warp(level.image, drive, (x0, y0), output, level.scale, level.mirrored_points)
+        mask = self._mask(index, landmarks - np.array([x0, y0], dtype=np.float32), choice, track_id)
+        if measure:
+            self.last_magnified_share = magnified_share(index, mask, choice.stretch)
         matrix = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0]], dtype=np.float32)
-        return SwappedFace(face_index=face_index, image=output, mask=mask, matrix=matrix)
+        to_frame = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float64)
+        return SwappedFace(face_index, output, mask, matrix, crop=live, crop_to_frame=to_frame)
 
     def _level_for(self, live_width: float) -> PyramidLevel:
         """The smallest pyramid level whose face is at least as wide as the live face."""
@@ -141,14 +172,21 @@ class PhotoSwapper:
                 return level
         return self.levels[0]
 
-    def _mask(self, index: np.ndarray, local_landmarks: np.ndarray) -> np.ndarray:
-        """Covered pixels, less the inside of the live mouth as far as it is open."""
-        covered = cv2.compare(index, 0, cv2.CMP_GT)  # type: ignore[call-overload]  # 255 where covered
+    def _mask(self, index: np.ndarray, local_landmarks: np.ndarray, choice: TurnChoice, track_id: int) -> np.ndarray:
+        """Covered pixels (faded where magnified), less the inside of the live mouth as far as it
+        is open, and of the live eyes with ``eyes="live"``."""
+        if bool(np.all(choice.weight >= 1.0)):
+            covered = cv2.compare(index, 0, cv2.CMP_GT)  # type: ignore[call-overload]  # 255 where covered
+        else:
+            table = np.concatenate([[0], np.round(255.0 * choice.weight)]).astype(np.uint8)
+            covered = np.take(table, index)
         inner_lips = local_landmarks[self._inner_mouth]
         cut = float(np.clip((mouth_openness(inner_lips) - OPEN_MOUTH_START) / OPEN_MOUTH_RAMP, 0.0, 1.0))
         if cut > 0.0:
             mouth = np.round(inner_lips * (1 << MASK_SUBPIXEL_BITS)).astype(np.int32)
             cv2.fillPoly(covered, [mouth], round(255 * (1.0 - cut)), cv2.LINE_AA, MASK_SUBPIXEL_BITS)
+        if self.eyes == "live":
+            cut_live_eyes(covered, local_landmarks, self.blinks.closing(track_id, local_landmarks))
         return covered.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
@@ -212,12 +250,18 @@ def _cut_face(target: TargetFace) -> tuple[np.ndarray, np.ndarray]:
     return np.array([x0, y0], dtype=np.float32), np.ascontiguousarray(target.image[y0:y1, x0:x1])
 
 
-def _pyramid(crop: np.ndarray, face_width: float) -> list[PyramidLevel]:
-    """Halvings of the target crop until its face is about ``SMALLEST_LEVEL_PX`` wide (no aliasing)."""
-    levels = [PyramidLevel(crop, 1.0, face_width)]
-    while levels[-1].face_width_px / 2 >= SMALLEST_LEVEL_PX:
-        image = cv2.pyrDown(levels[-1].image)
-        levels.append(PyramidLevel(image, levels[-1].scale / 2, levels[-1].face_width_px / 2))
+def _pyramid(crop: np.ndarray, points: np.ndarray, face_width: float) -> list[PyramidLevel]:
+    """Halvings of the target crop until its face is about ``SMALLEST_LEVEL_PX`` wide (no aliasing),
+    each with its mirror image beside it (for triangles a head turn would magnify)."""
+    images, scales = [crop], [1.0]
+    while face_width * scales[-1] / 2 >= SMALLEST_LEVEL_PX:
+        images.append(cv2.pyrDown(images[-1]))
+        scales.append(scales[-1] / 2)
+    levels = []
+    for image, scale in zip(images, scales, strict=True):
+        side_by_side = np.ascontiguousarray(np.hstack([image, image[:, ::-1]]))
+        mirrored = mirrored_source(points * scale, image.shape[1])
+        levels.append(PyramidLevel(side_by_side, scale, face_width * scale, mirrored))
     return levels
 
 
@@ -226,22 +270,31 @@ class PhotoSwapStage(Stage):
 
     name = "swap"
 
-    def __init__(self, config: SwapConfig, track: TrackConfig, target: TargetFace | None = None) -> None:
+    def __init__(
+        self, config: SwapConfig, track: TrackConfig, target: TargetFace | None = None, eyes: EyesMode = "live"
+    ) -> None:
         self.config = config
         self.track = track
+        self.eyes = eyes
         self._target = target
         self._swapper: PhotoSwapper | None = None
 
+    def configure(self, settings: LiveConfig) -> None:
+        """Follow the live settings' ``merge.eyes`` from the next frame on."""
+        self.eyes = settings.merge.eyes
+        if self._swapper is not None:
+            self._swapper.eyes = self.eyes
+
     def open(self) -> None:
         target = self._target or load_target_face(self.config.face, self.track.models_dir)
-        self._swapper = PhotoSwapper(target)
+        self._swapper = PhotoSwapper(target, eyes=self.eyes)
 
     def process(self, frame: Frame) -> Frame | None:
         if self._swapper is None:
             raise RuntimeError("PhotoSwapStage.process called before open")
         swapped = []
         for face_index, landmarks in faces_to_swap(frame.faces):
-            result = self._swapper.swap(frame.image, landmarks, face_index)
+            result = self._swapper.swap(frame.image, landmarks, face_index, frame.faces[face_index].track_id)
             if result is not None:
                 swapped.append(result)
         frame.swapped = swapped

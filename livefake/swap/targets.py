@@ -96,12 +96,16 @@ class LiveSwapStage(Stage):
         self.targets = targets
         self.enabled = settings.swap.enabled
         self._engine = targets.engine(settings)
+        if self._engine is not None:
+            self._engine.configure(settings)
 
     def configure(self, settings: LiveConfig) -> None:
         self.enabled = settings.swap.enabled
         engine = self.targets.engine(settings)
         if engine is not None:  # None only for a frame older than the engines kept: keep the last one
             self._engine = engine
+        if self._engine is not None:
+            self._engine.configure(settings)  # e.g. merge.eyes for the photo swap
 
     def process(self, frame: Frame) -> Frame | None:
         if not self.enabled or self._engine is None:

@@ -63,6 +63,30 @@ def signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
 
 
+def triangle_stretch(destination: np.ndarray, source: np.ndarray, triangles: np.ndarray, scale: float) -> np.ndarray:
+    """How much each triangle is stretched from source to destination beyond ``scale``: (T,) float64.
+
+    The largest singular value of each triangle's source->destination linear map, over
+    ``scale`` (the face's overall destination/source scale): 1 for a triangle moved only by
+    the face's own similarity, 3 for one drawn three times longer in some direction.
+    Degenerate triangles (either side) get 0.
+    """
+    p0, p1, p2 = (destination[triangles[:, k]].astype(np.float64) for k in range(3))
+    q0, q1, q2 = (source[triangles[:, k]].astype(np.float64) for k in range(3))
+    dest = np.stack([p1 - p0, p2 - p0], axis=2)  # (T, 2, 2): columns are the edges
+    src = np.stack([q1 - q0, q2 - q0], axis=2)
+    src_det = src[:, 0, 0] * src[:, 1, 1] - src[:, 0, 1] * src[:, 1, 0]
+    valid = np.abs(src_det) > MIN_AREA
+    inverse = np.stack([np.stack([src[:, 1, 1], -src[:, 0, 1]], axis=1),
+                        np.stack([-src[:, 1, 0], src[:, 0, 0]], axis=1)], axis=1)
+    inverse /= np.where(valid, src_det, 1.0)[:, None, None]
+    linear = dest @ inverse
+    frobenius = np.sum(linear**2, axis=(1, 2))
+    det = linear[:, 0, 0] * linear[:, 1, 1] - linear[:, 0, 1] * linear[:, 1, 0]
+    largest = np.sqrt((frobenius + np.sqrt(np.maximum(frobenius**2 - 4 * det**2, 0.0))) / 2.0)
+    return np.where(valid, largest / max(scale, 1e-9), 0.0)
+
+
 def triangle_affines(destination: np.ndarray, source: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """Per-triangle affines mapping destination points to source points, as (T, 6) float32 rows.
 
@@ -107,6 +131,7 @@ class TriangleWarper:
         self._grid_x = np.zeros((0, 0), dtype=np.float32)
         self._grid_y = np.zeros((0, 0), dtype=np.float32)
         self._coefficients = np.zeros((len(self.triangles) + 1, 6), dtype=np.float32)
+        self.use_alternate = np.zeros(len(self.triangles), dtype=bool)  # triangles read from a second source
 
     def warp(
         self,
@@ -115,17 +140,20 @@ class TriangleWarper:
         origin: tuple[int, int],
         output: np.ndarray,
         source_scale: float = 1.0,
+        alternate_points: np.ndarray | None = None,
     ) -> np.ndarray:
         """Warp ``source_image`` into ``output`` (h, w[, 3]) in place; return the triangle-index image.
 
         ``origin`` is the frame position of ``output``'s top-left pixel; ``destination_points``
         are frame coordinates. ``source_scale`` scales the source points (a pyramid level of the
         source image). Pixels covered by no triangle keep their ``output`` value and get index 0.
+        Triangles flagged in ``use_alternate`` read from ``alternate_points`` instead (points in
+        ``source_image``'s own pixels, e.g. a mirrored copy beside the original).
         """
         height, width = output.shape[:2]
         local = np.asarray(destination_points, dtype=np.float32) - np.array(origin, dtype=np.float32)
         index = self.rasterise(local, (width, height))
-        map_x, map_y = self.remap_grids(local, index, source_scale)
+        map_x, map_y = self.remap_grids(local, index, source_scale, alternate_points)
         cv2.remap(source_image, map_x, map_y, cv2.INTER_LINEAR, dst=output,
                   borderMode=cv2.BORDER_TRANSPARENT)
         return index
@@ -150,12 +178,19 @@ class TriangleWarper:
         return index
 
     def remap_grids(
-        self, points: np.ndarray, index: np.ndarray, source_scale: float = 1.0
+        self,
+        points: np.ndarray,
+        index: np.ndarray,
+        source_scale: float = 1.0,
+        alternate_points: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per-pixel source coordinates for ``index``; pixels of no triangle map far outside."""
         height, width = index.shape
         table = self._coefficients
         table[1:] = triangle_affines(points, self.source_points * source_scale, self.triangles)
+        if alternate_points is not None and self.use_alternate.any():
+            chosen = self.triangles[self.use_alternate]
+            table[1:][self.use_alternate] = triangle_affines(points, alternate_points, chosen)
         table[OUTSIDE] = (0.0, 0.0, -1e5, 0.0, 0.0, -1e5)
         grid_x, grid_y = self._scratch_grids(width, height)
         flat = index.astype(np.intp)

@@ -83,7 +83,8 @@ def merge_frame(occlusion: str, hands: list[Hand]) -> tuple[np.ndarray, np.ndarr
     face = Face(box=face_box(landmarks), score=1.0, landmarks=landmarks, track_id=0)
     crop = np.full((256, 256, 3), 255, np.uint8)
     frame = Frame(0, 0, image.copy(), faces=[face], swapped=[SwappedFace(0, crop, None, matrix)], hands=hands)
-    MergeStage(MergeConfig(color="none", occlusion=occlusion)).process(frame)  # type: ignore[arg-type]
+    # relight off: its shading estimate leaves the carved hand out, which moves the cheek by a grey level
+    MergeStage(MergeConfig(color="none", relight=0.0, occlusion=occlusion)).process(frame)  # type: ignore[arg-type]
     return image, frame.image
 
 

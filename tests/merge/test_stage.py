@@ -87,3 +87,27 @@ def test_generated_clip_outside_face_box_is_bit_identical(face_models) -> None: 
         outside = _outside_dilated_box(image.shape, faces[0].landmarks)
         assert np.array_equal(frame.image[outside], before[outside])
         assert np.abs(frame.image[~outside].astype(int) - before[~outside]).mean() > 5.0
+
+
+def test_merge_compares_against_the_crop_the_swap_stage_cut() -> None:
+    """With ``SwappedFace.crop`` given, colour and light come from it, not from cutting the frame again."""
+    landmarks = mesh.MEAN_FACE * 15.0 + [640.0, 360.0]
+    face_crop = np.full((256, 256, 3), 128, np.uint8)
+    results = {}
+    for name, live in {"dark": 50, "bright": 200}.items():
+        frame = _frame_with_swap(np.full((720, 1280, 3), 128, np.uint8), landmarks, face_crop)
+        swapped = frame.swapped[0]
+        swapped.crop = np.full_like(face_crop, live)  # what the swap stage saw under the face
+        swapped.crop_to_frame = np.linalg.inv(np.vstack([swapped.matrix, [0, 0, 1]]))[:2]
+        MergeStage(MergeConfig(color="rct")).process(frame)
+        x, y = landmarks.mean(axis=0).astype(int)
+        results[name] = int(frame.image[y, x].mean())
+    assert abs(results["dark"] - 50) <= 3 and abs(results["bright"] - 200) <= 3
+
+
+def test_merge_without_a_crop_cuts_it_from_the_frame() -> None:
+    landmarks = mesh.MEAN_FACE * 15.0 + [640.0, 360.0]
+    frame = _frame_with_swap(np.full((720, 1280, 3), 90, np.uint8), landmarks, np.full((256, 256, 3), 200, np.uint8))
+    MergeStage(MergeConfig(color="rct")).process(frame)
+    x, y = landmarks.mean(axis=0).astype(int)
+    assert abs(int(frame.image[y, x].mean()) - 90) <= 3

@@ -57,7 +57,7 @@ def _open_mouth(landmarks: np.ndarray, gap: float) -> np.ndarray:
 
 def test_swap_follows_a_similarity_motion_exactly() -> None:
     target = _synthetic_target()
-    swapper = PhotoSwapper(target)
+    swapper = PhotoSwapper(target, eyes="target")  # "live" would also cut the eyes out of the mask
     matrix = cv2.getRotationMatrix2D((180, 200), 15, 1.0)
     matrix[:, 2] += (500, 200)
     live = (target.landmarks @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
@@ -73,6 +73,9 @@ def test_swap_follows_a_similarity_motion_exactly() -> None:
     assert inside.mean() > 0.5
     assert np.abs(swapped.image[inside].astype(int) - expected[inside]).max() <= 1
     assert (swapped.image[swapped.mask == 0] == 90).all()  # uncovered pixels are the live frame's
+    assert swapped.crop is not None and (swapped.crop == 90).all()  # the live pixels, handed to merge
+    assert swapped.crop_to_frame is not None
+    assert np.allclose(swapped.crop_to_frame[:, 2], (x0, y0))
 
 
 def test_crop_is_the_landmark_box_and_matrix_a_translation() -> None:
@@ -91,7 +94,7 @@ def test_crop_is_the_landmark_box_and_matrix_a_translation() -> None:
 
 
 def test_mask_stays_inside_the_face_oval() -> None:
-    swapper = PhotoSwapper(_synthetic_target())
+    swapper = PhotoSwapper(_synthetic_target(), eyes="target")  # "live" cuts the eyes out
     live = _mesh_at((640, 360), 256)
     swapped = swapper.swap(np.zeros((720, 1280, 3), np.uint8), live, 0)
     assert swapped is not None
