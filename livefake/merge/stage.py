@@ -55,14 +55,15 @@ class MergeStage(Stage):
         self._target: tuple[str | None, str | None] | None = None
 
     def configure(self, settings: LiveConfig) -> None:
-        """Every merge setting changes live; a new colour method or smoothing starts a fresh colour
-        history; the relight and occlusion histories carry on."""
+        """Every merge setting changes live; a new colour method, smoothing or swap target starts a
+        fresh colour history (and a new target a fresh relight one); the occlusion history carries on."""
         merge = settings.merge
         if (merge.color, merge.color_smoothing) != (self.config.color, self.config.color_smoothing):
             self.colors = ColorMatcher(merge.color, merge.color_smoothing)
         self.light.strength, self.light.smoothing = merge.relight, merge.color_smoothing
         target = (settings.swap.face, settings.swap.model)
-        if target != self._target:  # another face to paste: its own shading, not the last one's
+        if target != self._target:  # another face to paste: its own colours and shading, not the last one's
+            self.colors.reset()
             self.light.reset()
             self._target = target
         self.config = merge
