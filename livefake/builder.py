@@ -58,7 +58,8 @@ def build_swap_stage(config: LiveConfig) -> Stage:
         return AnimateStage(config.swap, config.track, target=target)
     from livefake.swap.photo import PhotoSwapStage
 
-    return PhotoSwapStage(config.swap, config.track, target=target)
+    photos = {path: load_target_face(path, config.track.models_dir) for path in config.swap.faces}  # select "each"
+    return PhotoSwapStage(config.swap, config.track, target=target, photo_targets=photos)
 
 
 def swap_source_id(config: LiveConfig) -> str:

@@ -14,9 +14,11 @@ ColorTransfer = Literal["rct", "lct", "mkl", "sot", "none"]
 SwapMode = Literal["swap", "animate"]
 Provider = Literal["auto", "cpu", "cuda", "tensorrt"]
 LabelCorner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
+SwapSelect = Literal["all", "largest", "clicked", "reference", "each"]  # who is swapped: livefake.swap.select
 COLOR_TRANSFERS: tuple[str, ...] = get_args(ColorTransfer)
 SWAP_MODES: tuple[str, ...] = get_args(SwapMode)
 PROVIDERS: tuple[str, ...] = get_args(Provider)
+SWAP_SELECTS: tuple[str, ...] = get_args(SwapSelect)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class SwapConfig:
     provider: Provider = "auto"
     threads: int | None = None  # inference threads for --model on the CPU; None = one per core
     dfm_face_type: str = "whole"  # DFM files carry no face type; DeepFaceLab SAEHD "wf" = whole
+    select: SwapSelect = "all"  # who is swapped: all, largest, clicked, reference, each (see livefake.swap.select)
+    select_point: tuple[float, float] | None = None  # "clicked": the click, as fractions of frame width and height
+    reference: str | None = None  # "reference": swap only the person in this photo (identity extra)
+    faces: tuple[str, ...] = ()  # "each": one photo per face, in the order faces appear (left to right)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from livefake.pipeline.stage import Stage
 from livefake.runtime.session import SessionOptions
 from livefake.runtime.swap_model import SwapModel, load_swap_model
 from livefake.swap.photo import faces_to_swap
+from livefake.swap.select import FaceSelector, Selection
 
 
 class ModelSwapStage(Stage):
@@ -35,6 +36,7 @@ class ModelSwapStage(Stage):
         self.max_faces = max_faces
         self._model = model
         self._crops: np.ndarray | None = None
+        self.selector = FaceSelector(Selection.of(config).for_model())
 
     @property
     def model(self) -> SwapModel:
@@ -52,7 +54,8 @@ class ModelSwapStage(Stage):
         self._model.warm_up(batch=1)
 
     def process(self, frame: Frame) -> Frame | None:
-        chosen = faces_to_swap(frame.faces)[: self.max_faces]
+        picked = self.selector.choose(frame.image, frame.faces, faces_to_swap(frame.faces))
+        chosen = [(pick.face_index, pick.landmarks) for pick in picked][: self.max_faces]
         if not chosen:
             return frame
         model = self.model
@@ -71,3 +74,4 @@ class ModelSwapStage(Stage):
 
     def close(self) -> None:
         self._crops = None
+        self.selector.close()
