@@ -36,7 +36,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 def build_app(panel: Panel, token: str, port: int) -> PanelGuard:
     """The ASGI app for ``panel``, guarded by ``token`` and the panel's ``port``."""
     routes = [
-        Route("/", lambda request: page(), methods=["GET"]),
+        Route("/", page, methods=["GET"]),
         Route("/api/state", answer(lambda request: panel.state()), methods=["GET"]),
         Route("/api/schema", answer(lambda request: panel.schema()), methods=["GET"]),
         Route("/api/doctor", answer(lambda request: {"findings": panel.doctor()}), methods=["GET"]),
@@ -57,7 +57,7 @@ def build_app(panel: Panel, token: str, port: int) -> PanelGuard:
     return PanelGuard(Starlette(routes=routes), token, port)
 
 
-async def page() -> Response:
+async def page(request: Request) -> Response:
     return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"), headers=NO_STORE)
 
 

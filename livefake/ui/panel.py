@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from livefake.pipeline import Pipeline
 
 Finding = dict[str, Any]  # {"name", "ok", "summary", "fix"}
+STATS_EVERY_S = 1.0  # the whole-run report reads every frame's record under the stats lock: at most this often
 
 
 class Panel:
@@ -44,6 +46,7 @@ class Panel:
         self._doctor: list[Finding] | None = None
         self._lock = threading.Lock()  # one change at a time: a read-modify-write of the sinks list
         self.recording: Path | None = None
+        self._report: tuple[float, dict[str, Any]] | None = None
 
     def attach(self) -> None:
         """Start listening to the pipeline's frames and encoding previews."""
@@ -64,13 +67,20 @@ class Panel:
         """``{"settings", "stats", "recent", "source", "recording", "photos", "models"}``."""
         return {
             "settings": self.settings(),
-            "stats": self.pipeline.stats.report().as_dict(),
+            "stats": self.run_stats(),
             "recent": self.recent.summary(),
             "source": self.source_info(),
             "recording": str(self.recording) if self.recording else None,
             "photos": [str(path) for path in self.files.photos()],
             "models": [str(path) for path in self.files.models()],
         }
+
+    def run_stats(self) -> dict[str, Any]:
+        """The pipeline's whole-run report (``livefake bench``'s figures), at most ``STATS_EVERY_S`` old."""
+        now = time.monotonic()
+        if self._report is None or now - self._report[0] >= STATS_EVERY_S:
+            self._report = (now, self.pipeline.stats.report().as_dict())
+        return self._report[1]
 
     def source_info(self) -> dict[str, Any]:
         info = self.pipeline.info

@@ -39,8 +39,8 @@ class PanelOptions:
     photo_folder: Path | None = None  # the photos ←/→ step through; None: the --face photo's folder
     model_folder: Path | None = None
     record_folder: Path | None = None  # recordings started from the panel go here (default: cwd)
-    preview_width: int = 640
-    preview_fps: float = 15.0
+    preview_width: int = 480  # preview pictures are at most this wide
+    preview_fps: float = 12.0  # and come at most this often
 
 
 class RunningPanel:
