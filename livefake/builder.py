@@ -1,28 +1,118 @@
-"""Builds the live path from a ``LiveConfig``: source -> track -> swap -> merge -> mark -> sinks."""
+"""Builds the live path from a ``LiveConfig``: source -> track -> swap -> merge -> mark -> sinks.
+
+A run with a swap configured gets every stage a live change may need (swap on/off, another
+photo or model, merge and label settings), and a ``LiveController`` that checks, loads and
+applies those changes for ``Pipeline.update``.
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from livefake.config import LiveConfig
-from livefake.errors import InputError
+from livefake.config import LiveConfig, changed_keys
+from livefake.errors import InputError, LivefakeError, SettingsError
 from livefake.pipeline import DropPolicy, Pipeline, Sink, Stage
 from livefake.sinks import make_sink
 from livefake.sources import make_source
+from livefake.swap.targets import SwapTargets
 
 LIVE_CAPACITY = 1  # live: never more than one frame waiting per stage
 OFFLINE_CAPACITY = 8
+OPTIONAL_SINKS = ("vcam",)  # a missing virtual camera does not stop the other sinks
+LIVE_SECTIONS = ("merge.", "provenance.")  # every setting of these changes while running
+LIVE_KEYS = (
+    "track.max_faces", "track.detect_every", "track.min_score", "track.smoothing", "track.min_cutoff",
+    "track.beta", "track.pose", "swap.enabled", "swap.face", "swap.model", "output.sinks",
+    "swap.select", "swap.select_point", "swap.reference", "swap.faces",  # who is swapped (livefake.swap.select)
+)
 
 
-def build_stages(config: LiveConfig) -> list[Stage]:
-    """The processing stages the configuration asks for, in order."""
+class LiveController:
+    """Checks, loads and applies live settings changes (``livefake.pipeline.SettingsHandler``)."""
+
+    def __init__(self, targets: SwapTargets | None) -> None:
+        self.targets = targets
+        self._source_ids: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def check(self, current: LiveConfig, proposed: LiveConfig) -> LiveConfig:
+        changed = changed_keys(current, proposed)
+        fixed = [key for key in changed if not key.startswith(LIVE_SECTIONS) and key not in LIVE_KEYS]
+        if fixed:
+            raise SettingsError(f"setting {fixed[0]} cannot change while running: restart with the new value")
+        if {"swap.face", "swap.model"} & set(changed):
+            proposed = self._check_target(current, proposed)
+        return proposed
+
+    def _check_target(self, current: LiveConfig, proposed: LiveConfig) -> LiveConfig:
+        import dataclasses
+
+        if self.targets is None or not current.swapping:
+            raise SettingsError("setting swap.face/swap.model: this run has no swap; start it with --face or --model")
+        if not proposed.swapping:
+            raise SettingsError("setting swap.face/swap.model: give a new target; to stop swapping set swap.enabled")
+        if proposed.swap.mode == "animate" and proposed.swap.model is not None:
+            raise SettingsError("setting swap.model: an animation needs a photo (swap.face), not a model")
+        face = resolve_photo(proposed.swap.face) if proposed.swap.face is not None else None
+        model = str(Path(proposed.swap.model).expanduser()) if proposed.swap.model is not None else None
+        for kind, path in (("face photo", face), ("model", model)):
+            if path is not None and not Path(path).is_file():
+                raise SettingsError(f"setting swap: {kind} {path} does not exist")
+        return dataclasses.replace(proposed, swap=dataclasses.replace(proposed.swap, face=face, model=model))
+
+    def prepare(self, settings: LiveConfig) -> None:
+        """Load the photo or model ``settings`` name and hash it for the watermark (caller's thread)."""
+        if self.targets is None or not settings.swapping:
+            return
+        try:
+            self.targets.prepare(settings)
+            path = settings.swap.model or settings.swap.face
+            with self._lock:
+                known = path in self._source_ids
+            if path is not None and not known:
+                source_id = swap_source_id(settings)
+                with self._lock:
+                    self._source_ids[path] = source_id
+        except SettingsError:
+            raise
+        except LivefakeError as error:
+            raise SettingsError(str(error)) from None
+
+    def source_id(self, settings: LiveConfig) -> str:
+        path = settings.swap.model or settings.swap.face
+        with self._lock:
+            return self._source_ids.get(path or "", "passthrough")
+
+    def make_sink(self, spec: str, settings: LiveConfig) -> Sink:
+        return make_sink(spec, settings.output)
+
+
+def resolve_photo(face: str) -> str:
+    """A photo path, or a bundled portrait's (``hopper``, ``collins``) when no such file exists."""
+    from livefake.synthetic import PHOTOS, bundled_photo
+
+    if face in PHOTOS and not Path(face).exists():
+        return str(bundled_photo(face))
+    return str(Path(face).expanduser())
+
+
+def build_stages(
+    config: LiveConfig, targets: SwapTargets | None = None, controller: LiveController | None = None
+) -> list[Stage]:
+    """The processing stages the configuration asks for, in order (the swap target loaded now)."""
     stages: list[Stage] = []
     if config.swapping or config.track.show_landmarks:
         from livefake.face.track import TrackStage
 
         stages.append(TrackStage(config.track))
-    if config.swap.model is not None or config.swap.face is not None:
-        stages.append(build_swap_stage(config))
+    if config.swapping:
+        from livefake.swap.targets import LiveSwapStage
+
+        if targets is None:
+            targets = SwapTargets(config.track)
+            targets.prepare(config)
+        stages.append(LiveSwapStage(targets, config))
     if config.swapping and config.swap.mode == "swap":
         from livefake.merge.stage import MergeStage
 
@@ -34,32 +124,9 @@ def build_stages(config: LiveConfig) -> list[Stage]:
     if config.swapping:
         from livefake.merge.provenance import ProvenanceStage
 
-        stages.append(ProvenanceStage(config.provenance, source_id=swap_source_id(config)))
+        source_id_of = controller.source_id if controller is not None else None
+        stages.append(ProvenanceStage(config.provenance, source_id=swap_source_id(config), source_id_of=source_id_of))
     return stages
-
-
-def build_swap_stage(config: LiveConfig) -> Stage:
-    """The swap stage, with its model or target photo loaded now, on the caller's thread, so a
-    broken model or an unusable photo is refused before anything starts."""
-    if config.swap.model is not None:
-        from livefake.runtime.session import SessionOptions
-        from livefake.runtime.swap_model import load_swap_model
-        from livefake.swap.model import ModelSwapStage
-
-        options = SessionOptions(provider=config.swap.provider, threads=config.swap.threads)
-        model = load_swap_model(config.swap.model, options, dfm_face_type=config.swap.dfm_face_type)
-        return ModelSwapStage(config.swap, model=model, max_faces=config.track.max_faces)
-    from livefake.swap.photo import load_target_face
-
-    target = load_target_face(config.swap.face, config.track.models_dir)
-    if config.swap.mode == "animate":
-        from livefake.swap.animate import AnimateStage
-
-        return AnimateStage(config.swap, config.track, target=target)
-    from livefake.swap.photo import PhotoSwapStage
-
-    photos = {path: load_target_face(path, config.track.models_dir) for path in config.swap.faces}  # select "each"
-    return PhotoSwapStage(config.swap, config.track, target=target, photo_targets=photos)
 
 
 def swap_source_id(config: LiveConfig) -> str:
@@ -81,8 +148,17 @@ def build_sinks(config: LiveConfig) -> list[Sink]:
 
 
 def build_pipeline(config: LiveConfig) -> Pipeline:
+    """The whole live path for ``config``; its photo or model is loaded now, on the caller's thread,
+    so a broken model or an unusable photo is refused before anything starts."""
     policy = DropPolicy.BLOCK if config.offline else DropPolicy.DROP_OLDEST
     capacity = OFFLINE_CAPACITY if config.offline else LIVE_CAPACITY
+    targets = SwapTargets(config.track) if config.swapping else None
+    controller = LiveController(targets)
+    if targets is not None:
+        targets.prepare(config)
+        controller.prepare(config)
+    optional = OPTIONAL_SINKS if len(config.output.sinks) > 1 else ()
     return Pipeline(
-        make_source(config.source), build_stages(config), build_sinks(config), policy=policy, capacity=capacity
+        make_source(config.source), build_stages(config, targets, controller), build_sinks(config),
+        policy=policy, capacity=capacity, settings=config, handler=controller, optional_sinks=optional,
     )

@@ -19,6 +19,10 @@ class InputError(LivefakeError):
     exit_code = 2
 
 
+class SettingsError(InputError):
+    """A setting (TOML file, flag or live change) has an unknown key, a wrong type or is out of range."""
+
+
 class DeviceError(LivefakeError):
     """A camera, virtual camera, sound device or GPU is missing or failed."""
 

@@ -27,5 +27,5 @@ class FrameProgress:
 
 
 def frame_total(pipeline: Pipeline) -> int | None:
-    declared = getattr(pipeline.source, "frame_count", None)
+    declared = pipeline.info.frame_count if pipeline.info is not None else None
     return int(declared) if declared else None

@@ -10,6 +10,7 @@ a track keeps its id while it is followed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from livefake.config import TrackConfig
+from livefake.config import LiveConfig, TrackConfig
 from livefake.face.assets import FaceModelPaths, require_models
 from livefake.face.detect import Detection, FaceDetector, as_bgr, window_count
 from livefake.face.landmarks import EYE_LINE, FaceFit, FaceRegion, LandmarkModel
@@ -103,6 +104,13 @@ class FaceTracker:
         self.next_window = 0
         self.time = 0.0
         self.detector_ran = False  # whether the last ``track`` call ran the detector
+
+    def configure(self, config: TrackConfig) -> None:
+        """Take new limits and smoothing; the models stay (their files and threads do not change)."""
+        self.config = config
+        self.detector.min_score = config.min_score
+        for track in self.tracks:
+            track.smoother.min_cutoff, track.smoother.beta = config.min_cutoff, config.beta
 
     def reset(self) -> None:
         """Forget all faces; the next frame runs the detector and ids start again at 0."""
@@ -239,6 +247,15 @@ class TrackStage(Stage):
         for _ in range(2):
             tracker.track(portrait, 0.0)
         tracker.reset()
+
+    def configure(self, settings: LiveConfig) -> None:
+        """Limits and smoothing change live; the models' folder, threads and iris stay as opened."""
+        opened = self.config
+        self.config = dataclasses.replace(
+            settings.track, models_dir=opened.models_dir, threads=opened.threads, iris=opened.iris
+        )
+        if self.tracker is not None:
+            self.tracker.configure(self.config)
 
     def process(self, frame: Frame) -> Frame | None:
         if self.tracker is None:

@@ -7,7 +7,7 @@ whole is synthetic. The watermark has no switch; the label follows ``ProvenanceC
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import av
 import numpy as np
 from tqdm import tqdm
 
-from livefake.config import ProvenanceConfig
+from livefake.config import LiveConfig, ProvenanceConfig
 from livefake.errors import InputError
 from livefake.merge.label import Label
 from livefake.merge.watermark import (
@@ -41,14 +41,32 @@ class ProvenanceStage(Stage):
 
     name = "provenance"
 
-    def __init__(self, config: ProvenanceConfig, source_id: str | bytes) -> None:
+    def __init__(
+        self, config: ProvenanceConfig, source_id: str | bytes,
+        source_id_of: Callable[[LiveConfig], str] | None = None,
+    ) -> None:
         self.config = config
+        self.enabled = True
         self.payload = make_payload(source_id)
         self._label = Label(config.label_text, config.label_corner) if config.label else None
         self._watermarker = Watermarker(self.payload)
+        self._source_id_of = source_id_of  # the swap target's id in a snapshot (computed off this thread)
+
+    def configure(self, settings: LiveConfig) -> None:
+        """Label settings change live; with the swap off frames pass unmarked (they are not synthetic);
+        a new swap target gives a new payload."""
+        self.enabled = settings.marking
+        if settings.provenance != self.config:
+            self.config = settings.provenance
+            self._label = Label(self.config.label_text, self.config.label_corner) if self.config.label else None
+        if self._source_id_of is not None and settings.swapping:
+            payload = make_payload(self._source_id_of(settings))
+            if payload != self.payload:
+                self.payload, self._watermarker = payload, Watermarker(payload)
 
     def process(self, frame: Frame) -> Frame:
-        frame.image = self.mark(frame.image)
+        if self.enabled:
+            frame.image = self.mark(frame.image)
         return frame
 
     def mark(self, image: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from livefake.config import MergeConfig
+from livefake.config import LiveConfig, MergeConfig
 from livefake.errors import InputError
 from livefake.face.align import transform_points, warp_to_crop
 from livefake.merge.color import ColorMatcher
@@ -36,6 +36,13 @@ class MergeStage(Stage):
     def __init__(self, config: MergeConfig) -> None:
         self.config = config
         self.colors = ColorMatcher(config.color, config.color_smoothing)
+
+    def configure(self, settings: LiveConfig) -> None:
+        """Every merge setting changes live; a new colour method or smoothing starts a fresh history."""
+        merge = settings.merge
+        if (merge.color, merge.color_smoothing) != (self.config.color, self.config.color_smoothing):
+            self.colors = ColorMatcher(merge.color, merge.color_smoothing)
+        self.config = merge
 
     def close(self) -> None:
         self.colors.reset()

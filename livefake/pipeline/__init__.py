@@ -3,10 +3,13 @@
 from livefake.pipeline.frame import Face, Frame, StageStamp, SwappedFace
 from livefake.pipeline.pipeline import Pipeline
 from livefake.pipeline.ring import DropPolicy, Ring, RingClosed
+from livefake.pipeline.settings import SettingsHandler
 from livefake.pipeline.stage import NO_FRAME, Captured, Sink, Source, Stage, StreamInfo
-from livefake.pipeline.stats import PipelineStats, StatsReport
+from livefake.pipeline.state import PipelineState
+from livefake.pipeline.stats import PipelineStats, SinkReport, StatsReport
 
 __all__ = [
-    "NO_FRAME", "Captured", "DropPolicy", "Face", "Frame", "Pipeline", "PipelineStats", "Ring", "RingClosed", "Sink",
-    "Source", "Stage", "StageStamp", "StatsReport", "StreamInfo", "SwappedFace",
+    "NO_FRAME", "Captured", "DropPolicy", "Face", "Frame", "Pipeline", "PipelineState", "PipelineStats", "Ring",
+    "RingClosed", "SettingsHandler", "Sink", "SinkReport", "Source", "Stage", "StageStamp", "StatsReport", "StreamInfo",
+    "SwappedFace",
 ]

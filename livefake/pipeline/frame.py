@@ -65,6 +65,8 @@ class Frame:
     swapped: list[SwappedFace] = field(default_factory=list)
     stamps: dict[str, StageStamp] = field(default_factory=dict)
     pts: float | None = None  # presentation time in seconds from the source, when known
+    original: Image | None = None  # the captured image, never modified (read-only): the "before" view
+    settings_version: int = 0  # the settings snapshot every stage processed this frame with
 
     @property
     def height(self) -> int:

@@ -1,17 +1,23 @@
-"""The threaded live path: a source thread, one thread per stage, and a sink thread."""
+"""The threaded live path: a source thread, one thread per stage, and one thread per sink."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
-from livefake.errors import LivefakeError, StageError
+from livefake.config import LiveConfig, apply_changes, settings_tree
+from livefake.errors import LivefakeError, SettingsError, StageError
+from livefake.pipeline.branch import Queued, SinkBranch, unique_name
 from livefake.pipeline.frame import Frame, StageStamp
 from livefake.pipeline.ring import DropPolicy, Ring, RingClosed
+from livefake.pipeline.settings import SettingsBoard, SettingsHandler
 from livefake.pipeline.stage import NO_FRAME, Sink, Source, Stage, StreamInfo
+from livefake.pipeline.state import PipelineState, StateMachine
 from livefake.pipeline.stats import PipelineStats
 
 log = logging.getLogger(__name__)
@@ -19,16 +25,16 @@ log = logging.getLogger(__name__)
 POLL_S = 0.05  # every blocking call wakes this often to look at the stop flag
 STOP_TIMEOUT_S = 0.9
 
-Queued = tuple[int, Frame]  # (time put into the ring in monotonic ns, frame)
-
 
 class Pipeline:
-    """Source -> stages -> sinks, each on its own thread, joined by bounded rings.
+    """Source -> stages -> a tee into one ring and thread per sink, joined by bounded rings.
 
-    ``DROP_OLDEST`` (live) keeps at most ``capacity`` frames waiting per stage and counts what it
-    drops; ``BLOCK`` (offline) loses nothing. ``stop()`` returns within a second from any state.
-    An exception in any thread stops the pipeline and is raised from ``join()`` as a
-    ``StageError`` naming the thread's stage.
+    ``DROP_OLDEST`` (live) keeps at most ``capacity`` frames waiting per stage and one per sink,
+    counting what each drops; ``BLOCK`` (offline) loses nothing. ``stop()`` returns within a
+    second from any state. An exception in any thread stops the pipeline and is raised from
+    ``join()`` as a ``StageError`` naming the stage or sink. ``update()`` changes the settings
+    while it runs (see ``livefake.pipeline.settings``). Sinks named in ``optional_sinks`` may
+    fail, at open or later, without stopping the run while another sink runs.
     """
 
     def __init__(
@@ -38,72 +44,186 @@ class Pipeline:
         sinks: Sequence[Sink],
         policy: DropPolicy = DropPolicy.DROP_OLDEST,
         capacity: int = 1,
+        settings: LiveConfig | None = None,
+        handler: SettingsHandler | None = None,
+        optional_sinks: Collection[str] = (),
     ) -> None:
         self.source = source
         self.stages = list(stages)
-        self.sinks = list(sinks)
         self.policy = policy
+        self.capacity = capacity
         self.stage_names = _unique_names([stage.name for stage in self.stages])
-        self.rings: list[Ring[Queued]] = [
-            Ring(capacity, policy, name=f"to-{name}") for name in [*self.stage_names, "sinks"]
-        ]
+        self.rings: list[Ring[Queued]] = [Ring(capacity, policy, name=f"to-{name}") for name in self.stage_names]
         self.stats = PipelineStats(self.stage_names)
         for ring in self.rings:
             self.stats.watch_drops(ring.name, ring)
         self.info: StreamInfo | None = None
+        self.optional_sinks = frozenset(optional_sinks)
+        self._board = SettingsBoard(settings or LiveConfig())
+        self._handler = handler
+        self._branches: tuple[SinkBranch, ...] = ()
+        self._initial_sinks = self._pair_specs(list(sinks), self._board.current.output.sinks)
         self._listeners: list[Callable[[Frame], None]] = []
+        self._machine = StateMachine()
         self._stop = threading.Event()
-        self._done = threading.Event()
         self._error: StageError | None = None
-        self._error_lock = threading.Lock()
+        self._lock = threading.Lock()  # error, branches, threads
+        self._update_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._alive = 0
         self._opened = [threading.Event() for _ in self.stages]
-        self._started = False
+        self._interrupted = False
+
+    # -- settings ----------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> LiveConfig:
+        """The current settings snapshot (immutable)."""
+        return self._board.current
+
+    def settings_tree(self) -> dict[str, Any]:
+        """The current snapshot as a JSON-able nested dict with the TOML keys."""
+        return settings_tree(self._board.current)
+
+    def update(self, changes: Mapping[str, Any]) -> LiveConfig:
+        """Check a partial settings tree and, if valid, publish it; each stage takes it at its next
+        frame. Added sinks open and removed ones close here. Photos and models load on the
+        calling thread. Invalid or unloadable: ``SettingsError`` and nothing changes. Thread-safe."""
+        with self._update_lock:
+            if self.state.finished:
+                raise SettingsError(f"settings cannot change: the pipeline has {self.state.value}")
+            current = self._board.current
+            proposed = apply_changes(current, changes)
+            if self._handler is not None:
+                proposed = self._handler.check(current, proposed)
+            added, removed = self._sink_changes(current, proposed)
+            if self._handler is not None:
+                self._handler.prepare(proposed)
+            branches = self._open_branches(added, proposed)
+            version = self._board.publish(proposed)
+            for branch in branches:
+                branch.since_version = version
+                self._start_branch(branch)
+            for branch in removed:
+                self._detach(branch)
+            log.debug("settings version %d published", version)
+            return proposed
+
+    def _sink_changes(self, current: LiveConfig, proposed: LiveConfig) -> tuple[list[str], list[SinkBranch]]:
+        """Specs to open, and branches to close, going from ``current`` to ``proposed`` sinks."""
+        before, after = Counter(current.output.sinks), Counter(proposed.output.sinks)
+        added = list((after - before).elements())
+        gone = before - after
+        removed = []
+        for branch in self._branches:
+            if branch.spec is not None and gone[branch.spec] > 0:
+                gone[branch.spec] -= 1
+                removed.append(branch)
+        if (added or removed) and (self._handler is None or self.state is not PipelineState.RUNNING):
+            raise SettingsError("setting output.sinks can change only while a built pipeline runs")
+        return added, removed
+
+    def _open_branches(self, specs: list[str], settings: LiveConfig) -> list[SinkBranch]:
+        assert self._handler is not None or not specs
+        opened: list[SinkBranch] = []
+        taken = {branch.name for branch in self._branches}
+        for spec in specs:
+            try:
+                sink = self._handler.make_sink(spec, settings)  # type: ignore[union-attr]
+                sink.open(self.info)  # type: ignore[arg-type]
+            except (LivefakeError, OSError) as error:
+                for branch in opened:
+                    _close_quietly(branch.sink.abort, branch.name)
+                raise SettingsError(f"cannot add sink {spec}: {error}") from None
+            name = unique_name(sink.name, taken)
+            taken.add(name)
+            opened.append(SinkBranch.make(name, sink, self.policy, self.capacity, spec=spec))
+        return opened
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    @property
+    def state(self) -> PipelineState:
+        return self._machine.state
+
+    @property
+    def sinks(self) -> list[Sink]:
+        """The sinks frames go to now."""
+        return [branch.sink for branch in self._branches]
+
     def start(self) -> StreamInfo:
         """Open the source and the sinks (errors raise here, on the caller's thread), then run."""
-        if self._started:
-            raise RuntimeError("a pipeline can be started once")
-        self._started = True
-        self.info = self.source.open()
-        opened: list[Sink] = []
+        if not self._machine.try_advance(PipelineState.STARTING):
+            raise RuntimeError(f"a pipeline can be started once (it is {self.state.value})")
         try:
-            for sink in self.sinks:
-                sink.open(self.info)
-                opened.append(sink)
-        except BaseException:
-            for sink in opened:
-                _close_quietly(sink.close, sink.name)
-            self.source.close()
+            self.info = self.source.open()
+            branches = self._open_initial_sinks(self.info)
+        except BaseException as error:
+            self._machine.try_advance(PipelineState.FAILED)
+            self._error = error if isinstance(error, StageError) else None
             raise
+        self._machine.try_advance(PipelineState.RUNNING)
         self._spawn("source", self._run_source)
         for index, stage in enumerate(self.stages):
             name = self.stage_names[index]
-            self._spawn(name, self._run_stage, stage, name, self.rings[index], self.rings[index + 1])
-        self._spawn("sinks", self._run_sinks, self.rings[-1])
+            out = self.rings[index + 1] if index + 1 < len(self.rings) else None
+            self._spawn(name, self._run_stage, stage, index, self.rings[index], out)
+        for branch in branches:
+            self._start_branch(branch)
         return self.info
 
+    def _open_initial_sinks(self, info: StreamInfo) -> list[SinkBranch]:
+        """Open every sink; an optional one that fails is dropped with a warning while others open."""
+        opened: list[SinkBranch] = []
+        failures: list[tuple[str, LivefakeError]] = []
+        try:
+            for name, sink, spec in self._initial_sinks:
+                try:
+                    sink.open(info)
+                except LivefakeError as failure:
+                    if name not in self.optional_sinks and sink.name not in self.optional_sinks:
+                        raise
+                    failures.append((name, failure))
+                    continue
+                optional = sink.name in self.optional_sinks
+                opened.append(SinkBranch.make(name, sink, self.policy, self.capacity, spec=spec, optional=optional))
+            if failures and not opened:
+                raise failures[0][1]
+        except BaseException:
+            for branch in opened:
+                _close_quietly(branch.sink.abort, branch.name)
+            _close_quietly(self.source.close, "source")
+            raise
+        for name, error in failures:
+            log.warning("sink %s off, other sinks go on: %s", name, error)
+        return opened
+
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """Ask every thread to finish now and wait at most ``timeout`` seconds."""
+        """Ask every thread to finish now and wait at most ``timeout`` seconds.
+
+        A live run's sinks are closed (a recording is complete); an offline run stopped before
+        its end is interrupted and its sinks aborted (nothing renamed into place).
+        """
+        if self._machine.try_advance(PipelineState.STOPPED):  # never started
+            return
+        if self.policy is DropPolicy.BLOCK and not self._machine.state.finished:
+            self._interrupted = True  # offline, frames not all out yet
         self._stop.set()
-        for ring in self.rings:
-            ring.close()
+        self._machine.try_advance(PipelineState.STOPPING)
+        self._close_rings()
         self._join_threads(timeout)
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait until the source ends and every frame is out (or the pipeline stops).
-
-        Returns False on timeout. Raises ``StageError`` if a thread failed.
-        """
+        """Wait until the source ends and every frame is out (or the pipeline stops) and every
+        sink has closed. Returns False on timeout. Raises ``StageError`` if a thread failed."""
         finished = self._join_threads(timeout)
         if self._error is not None:
             raise self._error
         return finished
 
     def run(self) -> None:
-        """Start, wait for the end, and stop cleanly on Ctrl-C."""
+        """Start and wait for the end. Ctrl-C stops (a live run closes its sinks, an offline one
+        aborts them), waits for the sinks to finish, and raises KeyboardInterrupt again."""
         self.start()
         try:
             while not self.join(timeout=0.2):
@@ -111,16 +231,18 @@ class Pipeline:
         except KeyboardInterrupt:
             log.info("interrupted, stopping")
             self.stop()
+            self._join_threads(None)
             if self._error is not None:
                 raise self._error from None
+            raise
 
     def add_frame_listener(self, listener: Callable[[Frame], None]) -> None:
-        """Call ``listener(frame)`` on the sink thread for every frame out (keep it cheap)."""
+        """Call ``listener(frame)`` for every frame out, before the sinks get it (keep it cheap)."""
         self._listeners.append(listener)
 
     @property
     def running(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
+        return any(thread.is_alive() for thread in list(self._threads))
 
     @property
     def error(self) -> StageError | None:
@@ -140,7 +262,9 @@ class Pipeline:
     def _spawn(self, name: str, target: Callable[..., None], *args: object) -> None:
         thread = threading.Thread(target=self._guard, args=(name, target, *args), name=f"livefake-{name}")
         thread.daemon = True
-        self._threads.append(thread)
+        with self._lock:
+            self._threads = [*self._threads, thread]
+            self._alive += 1
         thread.start()
 
     def _guard(self, name: str, target: Callable[..., None], *args: object) -> None:
@@ -150,26 +274,50 @@ class Pipeline:
             pass
         except BaseException as error:  # noqa: BLE001 - thread edge: turned into a typed error
             self._fail(name, error)
+        finally:
+            with self._lock:
+                self._alive -= 1
+                last = self._alive == 0
+            if last:
+                self._finish()
+
+    def _finish(self) -> None:
+        """The last thread ended: the final state."""
+        self._machine.try_advance(PipelineState.STOPPING)
+        if self._error is not None:
+            self._machine.try_advance(PipelineState.FAILED)
+        elif self._interrupted:
+            self._machine.try_advance(PipelineState.INTERRUPTED)
+        else:
+            self._machine.try_advance(PipelineState.STOPPED)
 
     def _fail(self, name: str, error: BaseException) -> None:
-        with self._error_lock:
+        with self._lock:
             if self._error is None:
                 self._error = error if isinstance(error, StageError) else StageError(name, error)
                 self._error.__cause__ = error
                 if not isinstance(error, LivefakeError):
                     log.debug("stage %s failed", name, exc_info=error)
         self._stop.set()
+        self._close_rings()
+
+    def _close_rings(self) -> None:
         for ring in self.rings:
             ring.close()
+        for branch in self._branches:
+            branch.ring.close()
 
     def _join_threads(self, timeout: float | None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in self._threads:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            thread.join(remaining)
-            if thread.is_alive():
-                return False
-        return True
+        while True:
+            threads = list(self._threads)
+            for thread in threads:
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                thread.join(remaining)
+                if thread.is_alive():
+                    return False
+            if len(self._threads) == len(threads):
+                return True
 
     def _put(self, ring: Ring[Queued], frame: Frame) -> None:
         """Hand a frame on; under BLOCK wait for room while watching the stop flag."""
@@ -196,7 +344,7 @@ class Pipeline:
         return True
 
     def _run_source(self) -> None:
-        out = self.rings[0]
+        out = self.rings[0] if self.rings else None
         index = 0
         try:
             if not self._wait_for_stages():
@@ -207,60 +355,131 @@ class Pipeline:
                     break
                 if captured is NO_FRAME:
                     continue
-                t_capture = time.monotonic_ns()
-                self.stats.count_capture(t_capture)
-                frame = Frame(index=index, t_capture_ns=t_capture, image=captured.image, pts=captured.pts)
-                self._put(out, frame)
+                self._pass_on(out, self._capture(index, captured.image, captured.pts))
                 index += 1
         finally:
-            out.close()
+            self._end_of(out)
             _close_quietly(self.source.close, "source")
 
-    def _run_stage(self, stage: Stage, name: str, inbox: Ring[Queued], out: Ring[Queued]) -> None:
+    def _capture(self, index: int, image: Any, pts: float | None) -> Frame:
+        t_capture = time.monotonic_ns()
+        self.stats.count_capture(t_capture)
+        image.flags.writeable = False  # the original is never modified; stages work on a copy
+        working = image.copy() if self.stages else image
+        return Frame(index=index, t_capture_ns=t_capture, image=working, pts=pts, original=image,
+                     settings_version=self._board.version)
+
+    def _run_stage(self, stage: Stage, index: int, inbox: Ring[Queued], out: Ring[Queued] | None) -> None:
+        name = self.stage_names[index]
+        configured = -1
         try:
             stage.open()
-            self._opened[self.stage_names.index(name)].set()
+            self._opened[index].set()
             while (item := self._get(inbox)) is not None:
                 t_queued, frame = item
+                if frame.settings_version != configured:
+                    stage.configure(self._board.at(frame.settings_version))
+                    configured = frame.settings_version
                 t_start = time.monotonic_ns()
                 result = stage.process(frame)
                 t_end = time.monotonic_ns()
                 if result is not None:
                     result.stamps[name] = StageStamp(t_queued, t_start, t_end)
-                    self._put(out, result)
+                    self._pass_on(out, result)
         finally:
-            out.close()
+            self._end_of(out)
             _close_quietly(stage.close, name)
 
-    def _run_sinks(self, inbox: Ring[Queued]) -> None:
+    def _pass_on(self, out: Ring[Queued] | None, frame: Frame) -> None:
+        """To the next stage's ring, or, after the last stage, through the tee to every sink."""
+        if out is not None:
+            self._put(out, frame)
+            return
+        self.stats.record(frame, time.monotonic_ns())
+        for listener in self._listeners:
+            listener(frame)
+        for branch in self._branches:
+            if branch.wants(frame):
+                try:
+                    self._put(branch.ring, frame)
+                except RingClosed:
+                    pass  # removed meanwhile
+
+    def _end_of(self, out: Ring[Queued] | None) -> None:
+        if out is not None:
+            out.close()
+            return
+        for branch in self._branches:
+            branch.ring.close()
+
+    # -- sink branches -----------------------------------------------------------------------
+
+    def _pair_specs(self, sinks: list[Sink], specs: tuple[str, ...]) -> list[tuple[str, Sink, str | None]]:
+        """Each sink with a unique name and its spec (when the settings list the sinks in order)."""
+        paired = list(specs) if len(specs) == len(sinks) else [None] * len(sinks)
+        names = _unique_names([sink.name for sink in sinks])
+        return list(zip(names, sinks, paired, strict=True))
+
+    def _start_branch(self, branch: SinkBranch) -> None:
+        self.stats.add_sink(branch.name, branch.ring)
+        with self._lock:
+            self._branches = (*self._branches, branch)
+        self._spawn(f"sink:{branch.name}", self._run_branch, branch)
+
+    def _detach(self, branch: SinkBranch) -> None:
+        """No more frames for ``branch``: its thread writes what is queued, then closes the sink."""
+        with self._lock:
+            self._branches = tuple(b for b in self._branches if b is not branch)
+        branch.ring.close()
+
+    def _run_branch(self, branch: SinkBranch) -> None:
         try:
-            while (item := self._get(inbox)) is not None:
-                _, frame = item
-                for sink in self.sinks:
-                    try:
-                        sink.write(frame)
-                    except BaseException as error:
-                        raise StageError(f"sink:{sink.name}", error) from error
-                self.stats.record(frame, time.monotonic_ns())
-                for listener in self._listeners:
-                    listener(frame)
-        finally:
-            for sink in self.sinks:
-                finish = sink.abort if self._error is not None else sink.close
-                _close_quietly(finish, f"sink:{sink.name}")
+            dropped = self._feed(branch)
+        except BaseException:
+            _close_quietly(branch.sink.abort, f"sink:{branch.name}")
+            raise
+        if dropped:
+            return
+        if self._error is not None or self._interrupted:
+            _close_quietly(branch.sink.abort, f"sink:{branch.name}")
+            return
+        try:
+            branch.sink.close()
+        except Exception as error:
+            raise StageError(f"sink:{branch.name}", error) from error
+
+    def _feed(self, branch: SinkBranch) -> bool:
+        """Write frames until the branch ends; True if an optional sink failed and was dropped."""
+        try:
+            while (item := self._get(branch.ring)) is not None:
+                frame = item[1]
+                try:
+                    branch.sink.write(frame)
+                except Exception as error:
+                    if branch.optional and len(self._branches) > 1:
+                        log.warning("sink %s off, other sinks go on: %s", branch.name, error)
+                        self._detach(branch)
+                        _close_quietly(branch.sink.abort, f"sink:{branch.name}")
+                        return True
+                    raise StageError(f"sink:{branch.name}", error) from error
+                self.stats.record_sink(branch.name, frame, time.monotonic_ns())
+        except RingClosed:
+            pass
+        return False
 
 
 def _unique_names(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     unique = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+        unique.append(unique_name(name, taken))
+        taken.add(unique[-1])
     return unique
 
 
 def _close_quietly(close: Callable[[], None], name: str) -> None:
-    """Close at a thread edge: a failing close is logged, never allowed to mask the first error."""
+    """Close at a thread edge after a first error: a failing close is logged, never allowed to
+    mask that error."""
     try:
         close()
     except Exception as error:  # noqa: BLE001 - thread edge

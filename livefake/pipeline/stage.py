@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from livefake.pipeline.frame import Frame
+
+if TYPE_CHECKING:
+    from livefake.config import LiveConfig
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,8 @@ class StreamInfo:
     fps: float
     path: str | None = None  # a media file whose audio an offline sink may copy
     has_audio: bool = False
+    frame_count: int | None = None  # frames the source will deliver, when known (a file played once)
+    is_live: bool = False  # a camera or network feed: frames come at their own pace and never end
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class Stage(ABC):
 
     def open(self) -> None:
         """Load models and allocate buffers."""
+
+    def configure(self, settings: LiveConfig) -> None:
+        """Take a new settings snapshot. Called on the stage's own thread before ``process``
+        whenever the snapshot changed (and once before the first frame). Must be quick: heavy
+        objects (photos, models) are loaded before the snapshot is published."""
 
     @abstractmethod
     def process(self, frame: Frame) -> Frame | None:

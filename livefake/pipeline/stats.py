@@ -37,6 +37,15 @@ class StageReport:
 
 
 @dataclass(frozen=True)
+class SinkReport:
+    """One sink's share: frames it wrote, frames its ring dropped, capture->written latency."""
+
+    frames: int
+    dropped: int
+    latency_ms: Percentiles
+
+
+@dataclass(frozen=True)
 class StatsReport:
     frames_in: int
     frames_out: int
@@ -46,6 +55,7 @@ class StatsReport:
     seconds: float
     latency_ms: Percentiles
     stages: dict[str, StageReport] = field(default_factory=dict)
+    sinks: dict[str, SinkReport] = field(default_factory=dict)  # per sink; ``dropped`` counts stage rings only
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -73,10 +83,41 @@ class PipelineStats:
         self.frames_in = 0
         self.frames_out = 0
         self._drop_counters: dict[str, object] = {}
+        self._history = history
+        self._sink_latency_ns: dict[str, deque[int]] = {}
+        self._sink_frames: dict[str, int] = {}
+        self._sink_rings: dict[str, object] = {}
+        self._retired_drops: dict[str, int] = {}
 
     def watch_drops(self, ring_name: str, ring: object) -> None:
         """Report ``ring.dropped`` under ``ring_name``."""
         self._drop_counters[ring_name] = ring
+
+    def add_sink(self, name: str, ring: object) -> None:
+        """Follow sink ``name``: its drops are ``ring.dropped`` (a sink added again keeps counting)."""
+        with self._lock:
+            previous = self._sink_rings.get(name)
+            self._sink_rings[name] = ring
+            self._sink_frames.setdefault(name, 0)
+            self._sink_latency_ns.setdefault(name, deque(maxlen=self._history))
+            if previous is not None:
+                self._retired_drops[name] = self._retired_drops.get(name, 0) + int(getattr(previous, "dropped", 0))
+
+    def record_sink(self, name: str, frame: Frame, t_written_ns: int) -> None:
+        with self._lock:
+            self._sink_frames[name] += 1
+            self._sink_latency_ns[name].append(t_written_ns - frame.t_capture_ns)
+
+    def sink_reports(self) -> dict[str, SinkReport]:
+        with self._lock:
+            return {
+                name: SinkReport(
+                    frames=self._sink_frames[name],
+                    dropped=self._retired_drops.get(name, 0) + int(getattr(ring, "dropped", 0)),
+                    latency_ms=Percentiles.of(np.array(self._sink_latency_ns[name], dtype=np.float64) / 1e6),
+                )
+                for name, ring in self._sink_rings.items()
+            }
 
     def count_capture(self, t_capture_ns: int) -> None:
         with self._lock:
@@ -143,6 +184,7 @@ class PipelineStats:
             seconds=seconds,
             latency_ms=Percentiles.of(lat),
             stages=stages,
+            sinks=self.sink_reports(),
         )
 
 

@@ -5,8 +5,8 @@ OBS's camera extension on macOS. The pixel format is negotiated (BGR when the ba
 it, else RGB or I420, converted here with OpenCV), the size is the stream's (even for I420),
 and frames are paced to the camera rate without ever waiting longer than one frame period.
 
-When the virtual camera is one sink among several, a missing device is a warning with the fix
-and the other sinks run on; when it is the only sink, it is a ``DeviceError``.
+A missing or failing device is a ``DeviceError`` with the fix; whether the other sinks run on
+is the pipeline's decision (``Pipeline(optional_sinks=...)``), not this sink's.
 """
 
 from __future__ import annotations
@@ -71,35 +71,21 @@ class VirtualCameraSink(Sink):
 
     name = "vcam"
 
-    def __init__(
-        self, device: str | None = None, backend: str | None = None, required: bool = True, pace: bool = True
-    ) -> None:
+    def __init__(self, device: str | None = None, backend: str | None = None, pace: bool = True) -> None:
         self.device = device
         self.backend = backend
-        self.required = required
         self.pace = pace
         self.pixel_format: str | None = None
         self.size: tuple[int, int] | None = None
-        self.disabled_reason: str | None = None
         self._camera: Any = None
         self._convert: Converter | None = None
         self._pacer: FramePacer | None = None
 
     @classmethod
     def from_spec(cls, spec: str, output: OutputConfig) -> VirtualCameraSink:
-        """``vcam``; required only when it is the only sink in ``output.sinks``."""
-        others = [s for s in output.sinks if s != spec]
-        return cls(device=output.vcam_device, backend=output.vcam_backend, required=not others)
+        return cls(device=output.vcam_device, backend=output.vcam_backend)
 
     def open(self, info: StreamInfo) -> None:
-        try:
-            self._open_camera(info)
-        except DeviceError as error:
-            if self.required:
-                raise
-            self._disable(str(error))
-
-    def _open_camera(self, info: StreamInfo) -> None:
         import pyvirtualcam
 
         fps = info.fps if info.fps > 0 else 30.0
@@ -132,19 +118,12 @@ class VirtualCameraSink(Sink):
         try:
             self._camera.send(pixels)
         except (RuntimeError, OSError) as error:
-            if self.required:
-                raise DeviceError(f"virtual camera {self._camera.device} failed: {error}") from error
-            self._disable(f"virtual camera {self._camera.device} failed: {error}")
+            raise DeviceError(f"virtual camera {self._camera.device} failed: {error}") from error
 
     def close(self) -> None:
         camera, self._camera = self._camera, None
         if camera is not None:
             camera.close()
-
-    def _disable(self, reason: str) -> None:
-        self.disabled_reason = reason
-        log.warning("virtual camera off, other sinks go on: %s", reason)
-        self.close()
 
 
 def _even(width: int, height: int) -> tuple[int, int]:

@@ -43,7 +43,7 @@ class CameraSource(Source):
         width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         fps = float(capture.get(cv2.CAP_PROP_FPS)) or self.fps or 30.0
-        self.granted = StreamInfo(width=width, height=height, fps=fps)
+        self.granted = StreamInfo(width=width, height=height, fps=fps, is_live=True)
         asked = f"{self.size[0]}x{self.size[1]}" if self.size else "default size"
         log.info("camera %s: asked %s @ %s fps, granted %dx%d @ %.1f fps",
                  self.device, asked, self.fps or "default", width, height, fps)

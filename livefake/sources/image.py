@@ -62,7 +62,8 @@ class ImageSource(_PacedSource):
     def open(self) -> StreamInfo:
         self._image = read_image(self.path)
         height, width = self._image.shape[:2]
-        return StreamInfo(width=width, height=height, fps=self.fps, path=str(self.path))
+        frame_count = None if self.repeat else 1
+        return StreamInfo(width=width, height=height, fps=self.fps, path=str(self.path), frame_count=frame_count)
 
     def read(self) -> Captured | None:
         if self._done or self._image is None:
@@ -94,7 +95,8 @@ class FolderSource(_PacedSource):
             raise InputError(f"folder {self.folder} holds no images ({', '.join(IMAGE_SUFFIXES)})")
         first = read_image(self.files[0])
         self._size = (first.shape[1], first.shape[0])
-        return StreamInfo(width=self._size[0], height=self._size[1], fps=self.fps)
+        frame_count = None if self.loop else len(self.files)
+        return StreamInfo(width=self._size[0], height=self._size[1], fps=self.fps, frame_count=frame_count)
 
     def read(self) -> Captured | None:
         while True:

@@ -62,7 +62,7 @@ class VideoFileSource(Source):
         self._frames = container.decode(stream)
         return StreamInfo(
             width=width, height=height, fps=self._fps, path=str(self.path),
-            has_audio=bool(container.streams.audio),
+            has_audio=bool(container.streams.audio), frame_count=self.frame_count,
         )
 
     @property

@@ -21,7 +21,6 @@ from livefake.pipeline.stage import Stage
 from livefake.runtime.session import SessionOptions
 from livefake.runtime.swap_model import SwapModel, load_swap_model
 from livefake.swap.photo import faces_to_swap
-from livefake.swap.select import FaceSelector, Selection
 
 
 class ModelSwapStage(Stage):
@@ -36,7 +35,6 @@ class ModelSwapStage(Stage):
         self.max_faces = max_faces
         self._model = model
         self._crops: np.ndarray | None = None
-        self.selector = FaceSelector(Selection.of(config).for_model())
 
     @property
     def model(self) -> SwapModel:
@@ -54,8 +52,11 @@ class ModelSwapStage(Stage):
         self._model.warm_up(batch=1)
 
     def process(self, frame: Frame) -> Frame | None:
-        picked = self.selector.choose(frame.image, frame.faces, faces_to_swap(frame.faces))
-        chosen = [(pick.face_index, pick.landmarks) for pick in picked][: self.max_faces]
+        return self.swap_chosen(frame, faces_to_swap(frame.faces))
+
+    def swap_chosen(self, frame: Frame, chosen: list[tuple[int, np.ndarray]]) -> Frame:
+        """Swap the ``chosen`` (face index, landmarks) only, adding to ``frame.swapped`` (livefake.swap.select)."""
+        chosen = chosen[: self.max_faces]
         if not chosen:
             return frame
         model = self.model
@@ -74,4 +75,3 @@ class ModelSwapStage(Stage):
 
     def close(self) -> None:
         self._crops = None
-        self.selector.close()

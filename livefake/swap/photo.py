@@ -20,7 +20,6 @@ from livefake.errors import InputError
 from livefake.face import mesh
 from livefake.pipeline.frame import Face, Frame, SwappedFace
 from livefake.pipeline.stage import Stage
-from livefake.swap.select import Chosen, FaceSelector, Selection
 from livefake.swap.triangles import TriangleWarper, delaunay_triangles
 
 MIN_TARGET_FACE_PX = 80  # narrower target faces are too blurry to swap in
@@ -223,45 +222,30 @@ def _pyramid(crop: np.ndarray, face_width: float) -> list[PyramidLevel]:
 
 
 class PhotoSwapStage(Stage):
-    """Live stage: the faces ``swap.select`` picks get the target photo's face (``frame.swapped``);
-    with ``select = "each"``, each face gets its own photo of ``photo_targets``."""
+    """Live stage: every face with landmarks gets the target photo's face (``frame.swapped``)."""
 
     name = "swap"
 
-    def __init__(
-        self,
-        config: SwapConfig,
-        track: TrackConfig,
-        target: TargetFace | None = None,
-        photo_targets: dict[str, TargetFace] | None = None,
-    ) -> None:
+    def __init__(self, config: SwapConfig, track: TrackConfig, target: TargetFace | None = None) -> None:
         self.config = config
         self.track = track
         self._target = target
         self._swapper: PhotoSwapper | None = None
-        self.selector = FaceSelector(Selection.of(config))
-        self._photo_swappers = {path: PhotoSwapper(face) for path, face in (photo_targets or {}).items()}
 
     def open(self) -> None:
         target = self._target or load_target_face(self.config.face, self.track.models_dir)
         self._swapper = PhotoSwapper(target)
 
     def process(self, frame: Frame) -> Frame | None:
+        frame.swapped = []
+        return self.swap_chosen(frame, faces_to_swap(frame.faces))
+
+    def swap_chosen(self, frame: Frame, chosen: list[tuple[int, np.ndarray]]) -> Frame:
+        """Swap the ``chosen`` (face index, landmarks) only, adding to ``frame.swapped`` (livefake.swap.select)."""
         if self._swapper is None:
             raise RuntimeError("PhotoSwapStage.process called before open")
-        swapped = []
-        for chosen in self.selector.choose(frame.image, frame.faces, faces_to_swap(frame.faces)):
-            result = self._swapper_for(chosen).swap(frame.image, chosen.landmarks, chosen.face_index)
+        for face_index, landmarks in chosen:
+            result = self._swapper.swap(frame.image, landmarks, face_index)
             if result is not None:
-                swapped.append(result)
-        frame.swapped = swapped
+                frame.swapped.append(result)
         return frame
-
-    def _swapper_for(self, chosen: Chosen) -> PhotoSwapper:
-        if chosen.photo is None:
-            assert self._swapper is not None
-            return self._swapper
-        return self._photo_swappers[self.selector.selection.photos[chosen.photo]]
-
-    def close(self) -> None:
-        self.selector.close()

@@ -14,18 +14,28 @@
   no face in view holds (faces appearing together are served left to right); a face with no photo
   left is not swapped.
 
-The swap stages ask ``FaceSelector.choose`` once per frame with the faces they could swap.
+The live swap stage (``livefake.swap.targets.LiveSwapStage``) asks ``FaceSelector.choose`` once
+per frame with the faces that could be swapped, and hands each engine its chosen faces
+(``swap_selected``). The photos of ``each`` and the reference's embedding are loaded when the
+setting changes, on the thread that changes it (``selection_settings``, ``reference_embedding``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from livefake.pipeline.frame import Face
+from livefake.config import LiveConfig
+from livefake.pipeline.frame import Face, Frame
+from livefake.pipeline.stage import Stage
+from livefake.swap.photo import faces_to_swap
 
 LARGEST_HOLD = 0.8  # the chosen "largest" face keeps its place while at least this share of the largest's area
 REFERENCE_MARGIN = 0.5  # of the face's size, kept around it in the copy the identity worker measures
@@ -149,6 +159,64 @@ class FaceSelector:
                 if faces[i].track_id in self._photo_of]
 
 
+def swap_selected(
+    frame: Frame, selector: FaceSelector, engine: Stage, photo_engine: Callable[[str], Stage | None]
+) -> Frame:
+    """Run ``engine`` (or, for ``each``, each face's photo engine) on the faces ``selector`` picks.
+
+    An engine without ``swap_chosen`` (the animation: the photo itself moves) runs on the frame."""
+    swap_chosen = getattr(engine, "swap_chosen", None)
+    if swap_chosen is None:
+        return engine.process(frame) or frame
+    frame.swapped = []
+    chosen = selector.choose(frame.image, frame.faces, faces_to_swap(frame.faces))
+    plain = [(pick.face_index, pick.landmarks) for pick in chosen if pick.photo is None]
+    if plain:
+        swap_chosen(frame, plain)
+    for pick in chosen:
+        if pick.photo is not None:
+            wearer = photo_engine(selector.selection.photos[pick.photo])
+            if wearer is not None:
+                wearer.swap_chosen(frame, [(pick.face_index, pick.landmarks)])  # type: ignore[attr-defined]
+    return frame
+
+
+def selection_settings(settings: LiveConfig) -> list[LiveConfig]:
+    """The settings of each extra engine the selection needs: one photo swap per ``each`` photo."""
+    swap = settings.swap
+    if getattr(swap, "select", "all") != "each":
+        return []
+    return [dataclasses.replace(settings, swap=dataclasses.replace(swap, face=photo, model=None, mode="swap"))
+            for photo in swap.faces]
+
+
+@functools.lru_cache(maxsize=8)
+def reference_embedding(path: str) -> np.ndarray:
+    """dlib's embedding of the largest face in the photo at ``path`` (cached; about 0.1 s once)."""
+    from livefake.face.identity import box_from_landmarks
+    from livefake.face.track import find_faces
+    from livefake.synthetic import load_photo
+
+    photo = load_photo(path)
+    found = [face.landmarks for face in find_faces(photo) if face.landmarks is not None]
+    box = box_from_landmarks(found[0]) if found else None
+    return embed_face(photo, box)
+
+
+def embed_face(image: np.ndarray, box: np.ndarray | None) -> np.ndarray:
+    """dlib's embedding of the face in ``box`` (one model, loaded once, used by one thread at a time)."""
+    model, lock = _identity_model()
+    with lock:
+        return np.asarray(model.embed(image, box))
+
+
+@functools.lru_cache(maxsize=1)
+def _identity_model() -> tuple[Any, threading.Lock]:
+    from livefake.face.identity import IdentityModel
+
+    return IdentityModel(), threading.Lock()
+
+
 class ReferenceMatcher:
     """Whether each track is the person in a reference photo: one dlib embedding per new track,
     computed on a worker thread so the stage never waits for it."""
@@ -156,8 +224,7 @@ class ReferenceMatcher:
     def __init__(self, reference: str) -> None:
         self.reference = reference
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="livefake-identity")
-        self._model: Any = None
-        self._wanted = self._worker.submit(self._embed_reference)
+        self._wanted = self._worker.submit(reference_embedding, reference)  # ready: loaded when it was set
         self._verdicts: dict[int, Future[bool]] = {}
 
     def close(self) -> None:
@@ -174,23 +241,11 @@ class ReferenceMatcher:
             return False
         return verdict.done() and verdict.result()
 
-    def _embed_reference(self) -> np.ndarray:
-        from livefake.face.identity import IdentityModel, box_from_landmarks
-        from livefake.face.track import find_faces
-        from livefake.synthetic import load_photo
-
-        self._model = IdentityModel()
-        photo = load_photo(self.reference)
-        found = [face.landmarks for face in find_faces(photo) if face.landmarks is not None]
-        box = box_from_landmarks(found[0]) if found else None
-        return np.asarray(self._model.embed(photo, box))
-
     def _compare(self, crop: np.ndarray, landmarks: np.ndarray) -> bool:
         from livefake.face.identity import SAME_PERSON_THRESHOLD, box_from_landmarks, embedding_distance
 
-        wanted = self._wanted.result()
-        found = self._model.embed(crop, box_from_landmarks(landmarks))
-        return embedding_distance(wanted, found) < SAME_PERSON_THRESHOLD
+        found = embed_face(crop, box_from_landmarks(landmarks))
+        return embedding_distance(self._wanted.result(), found) < SAME_PERSON_THRESHOLD
 
 
 def _region_copy(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

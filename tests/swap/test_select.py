@@ -100,7 +100,8 @@ def run_selection(frames: list[np.ndarray], swap: dict[str, object]) -> list[Fra
     config = build(LiveConfig, {"swap": {"face": str(bundled_photo("hopper")), **swap}, "offline": True})
     assert config.swap.select == swap["select"]
     sink = KeepSink()
-    pipeline = Pipeline(FramesSource(frames), build_stages(config), [sink], policy=DropPolicy.BLOCK, capacity=8)
+    stages = build_stages(config)
+    pipeline = Pipeline(FramesSource(frames), stages, [sink], policy=DropPolicy.BLOCK, capacity=8, settings=config)
     with pipeline:
         assert pipeline.join(timeout=120)
     assert [frame.index for frame in sink.frames] == list(range(len(frames)))
