@@ -41,6 +41,7 @@ def build_app(panel: Panel, token: str, port: int) -> PanelGuard:
         Route("/api/schema", answer(lambda request: panel.schema()), methods=["GET"]),
         Route("/api/doctor", answer(lambda request: {"findings": panel.doctor()}), methods=["GET"]),
         Route("/api/settings", answer(lambda request: panel.settings()), methods=["GET"]),
+        Route("/api/frames", answer(lambda request: {"frames": panel.recent.frames(_since(request))}), methods=["GET"]),
         Route("/api/settings", change(lambda body: {"settings": panel.update(body)}), methods=["PATCH"]),
         Route("/api/photos/step", change(lambda body: {"face": _text(panel.step_photo(_int(body, "step")))}),
               methods=["POST"]),
@@ -65,7 +66,10 @@ def answer(read: Callable[[Request], Any]) -> Handler:
     """A GET route answering ``read(request)`` as JSON, computed in a worker thread."""
 
     async def route(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(read, request), headers=NO_STORE)
+        try:
+            return JSONResponse(await run_in_threadpool(read, request), headers=NO_STORE)
+        except InputError as error:
+            return _refuse(str(error))
 
     return route
 
@@ -145,6 +149,13 @@ def preview_still_route(panel: Panel) -> Handler:
         return Response(jpeg.data, media_type="image/jpeg", headers=headers)
 
     return route
+
+
+def _since(request: Request) -> int:
+    try:
+        return int(request.query_params.get("since", "-1"))
+    except ValueError:
+        raise InputError("since must be a frame index") from None
 
 
 def _view(request: Request) -> View:

@@ -89,7 +89,15 @@ class Panel:
         return {"spec": spec, "granted": granted, "cameras": sorted(glob.glob("/dev/video*"))}
 
     def schema(self) -> dict[str, Any]:
-        return settings_schema()
+        """Every setting's kind, choices and range, and whether it may change while running."""
+        from livefake.builder import LIVE_KEYS, LIVE_SECTIONS
+
+        schema = settings_schema()
+        for section, fields in schema.items():
+            for name, description in fields.items():
+                key = f"{section}.{name}" if section else name
+                description.setdefault("live", key.startswith(LIVE_SECTIONS) or key in LIVE_KEYS)
+        return schema
 
     def doctor(self) -> list[Finding]:
         """The doctor's findings, computed once (a few hundred ms) on the first call."""

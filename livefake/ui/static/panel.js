@@ -72,9 +72,9 @@ function makeControl(section, name, spec) {
     input.addEventListener("change", () => send(input.value));
   } else if ((spec.kind === "int" || spec.kind === "float") && spec.range) {
     input = Object.assign(document.createElement("input"), { type: "range", min: spec.range[0], max: spec.range[1] });
-    input.step = spec.kind === "int" ? 1 : (spec.range[1] - spec.range[0]) / 200;
-    input.addEventListener("input", () => { row.querySelector("output").value = input.value; });
-    input.addEventListener("change", () => send(spec.kind === "int" ? parseInt(input.value, 10) : parseFloat(input.value)));
+    input.step = spec.kind === "int" ? 1 : "any";
+    input.addEventListener("input", () => { row.querySelector("output").value = formatNumber(Number(input.value)); });
+    input.addEventListener("change", () => send(spec.kind === "int" ? parseInt(input.value, 10) : roundFloat(Number(input.value))));
   } else if (spec.kind === "int" || spec.kind === "float") {
     input = Object.assign(document.createElement("input"), { type: "number", step: spec.kind === "int" ? 1 : "any" });
     input.addEventListener("change", () => send(input.value === "" && spec.optional ? null : Number(input.value)));
@@ -110,6 +110,12 @@ function drawSettings() {
   }
 }
 
+function formatNumber(value) {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
+}
+
+function roundFloat(value) { return Number(value.toPrecision(4)); }
+
 function showValue(input, value) {
   if (document.activeElement === input && input.type !== "checkbox") return;  // the user is editing it
   const kind = input.dataset.kind;
@@ -117,7 +123,7 @@ function showValue(input, value) {
   else if (Array.isArray(value)) input.value = value.join(", ");
   else input.value = value === null || value === undefined ? "" : String(value);
   const shown = input.parentElement.querySelector("output");
-  if (shown) shown.value = input.type === "range" ? input.value : "";
+  if (shown) shown.value = input.type !== "range" ? "" : value === null || value === undefined ? "auto" : formatNumber(value);
 }
 
 function showSettings() {
