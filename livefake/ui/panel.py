@@ -10,6 +10,7 @@ that names a file its user did not pick (``PanelFiles``). Photo and model loads 
 from __future__ import annotations
 
 import glob
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from livefake.pipeline import Pipeline
 
 Finding = dict[str, Any]  # {"name", "ok", "summary", "fix"}
+RECORDING_CLOSE_S = 5.0  # stopping a recording waits this long at most for the file to be complete
 STATS_EVERY_S = 1.0  # the whole-run report reads every frame's record under the stats lock: at most this often
 
 
@@ -79,7 +81,7 @@ class Panel:
         """The pipeline's whole-run report (``livefake bench``'s figures), at most ``STATS_EVERY_S`` old."""
         now = time.monotonic()
         if self._report is None or now - self._report[0] >= STATS_EVERY_S:
-            self._report = (now, self.pipeline.stats.report().as_dict())
+            self._report = (now, without_nan(self.pipeline.stats.report().as_dict()))
         return self._report[1]
 
     def source_info(self) -> dict[str, Any]:
@@ -150,8 +152,22 @@ class Panel:
                 return None
             sinks = [spec for spec in self.settings()["output"]["sinks"] if spec != str(path)]
             self.pipeline.update({"output": {"sinks": sinks}})
+        deadline = time.monotonic() + RECORDING_CLOSE_S  # the sink's thread finishes and renames it into place
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
         return path
 
     def click(self, x: float, y: float) -> dict[str, Any]:
         """Swap only the face at (x, y), given as fractions of the frame's width and height."""
         return self.update({"swap": {"select": "clicked", "select_point": [float(x), float(y)]}})
+
+
+def without_nan(value: Any) -> Any:
+    """``value`` with every NaN (a percentile of nothing yet) as None, so it is valid JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: without_nan(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nan(item) for item in value]
+    return value

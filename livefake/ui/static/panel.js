@@ -160,6 +160,14 @@ function showLists() {
     models.replaceChildren(new Option("(photo swap)", ""), ...state.models.map((p) => new Option(baseName(p), p)));
   }
   models.value = (state.settings.swap || {}).model || "";
+  const each = $("each-photos");
+  if (each.options.length !== state.photos.length || [...each.options].some((o, i) => o.value !== state.photos[i])) {
+    each.replaceChildren(...state.photos.map((path, i) => new Option(names[i], path)));
+  }
+  if (document.activeElement !== each) {
+    const chosen = new Set((state.settings.swap || {}).faces || []);
+    for (const option of each.options) option.selected = chosen.has(option.value);
+  }
   const source = state.source;
   const granted = source.granted ? `${source.granted.width}×${source.granted.height} @ ${source.granted.fps.toFixed(1)} fps` : "not started";
   $("source-info").textContent = `${source.spec}: ${granted}` + (source.cameras.length ? ` · cameras: ${source.cameras.join(", ")}` : "");
@@ -367,6 +375,7 @@ function wire() {
     e.preventDefault(); zone.classList.remove("over");
     if (e.dataTransfer.files[0]) uploadPhoto(e.dataTransfer.files[0], "face");
   });
+  $("each-photos").addEventListener("change", (e) => patch({ swap: { faces: [...e.target.selectedOptions].map((o) => o.value) } }));
   $("out-vcam").addEventListener("change", (e) => setSink("vcam", e.target.checked));
   $("out-stream").addEventListener("change", (e) => setSink($("out-stream-url").value.trim(), e.target.checked));
   $("record").addEventListener("click", toggleRecording);
