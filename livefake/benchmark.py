@@ -108,8 +108,11 @@ def run_sequential(source: Source, stages: Sequence[Stage], sinks: Sequence[Sink
     return SequentialResult(fps=done / elapsed if elapsed else 0.0, latency_ms=float(np.median(durations)) * 1000)
 
 
-def run_threaded(source: Source, stages: Sequence[Stage], sinks: Sequence[Sink], policy: DropPolicy) -> Pipeline:
-    pipeline = Pipeline(source, stages, sinks, policy=policy, capacity=1)
+def run_threaded(
+    source: Source, stages: Sequence[Stage], sinks: Sequence[Sink], policy: DropPolicy,
+    settings: LiveConfig | None = None,
+) -> Pipeline:
+    pipeline = Pipeline(source, stages, sinks, policy=policy, capacity=1, settings=settings)
     pipeline.run()
     return pipeline
 
@@ -128,6 +131,12 @@ def report_dict(scenario: str, report: StatsReport) -> dict[str, object]:
                    "wait_p50_ms": round(stage.wait_ms.p50, 3)}
             for name, stage in report.stages.items()
         },
+        "sinks": {
+            name: {"frames": sink.frames, "dropped": sink.dropped,
+                   "latency_ms": {k: round(v, 2) for k, v in vars(sink.latency_ms).items()}}
+            for name, sink in report.sinks.items()
+        },
+        "drop_share": round(report.dropped / report.frames_in, 4) if report.frames_in else None,
     }
 
 
@@ -158,11 +167,11 @@ def pipeline_scenario(
     return result, paced
 
 
-def live_scenario(config: LiveConfig, seconds: float) -> tuple[dict[str, object], Pipeline]:
+def live_scenario(config: LiveConfig, seconds: float, fps: float = 30.0) -> tuple[dict[str, object], Pipeline]:
     """The real live path on a generated clip.
 
     Three runs on the same clip: the sequential loop and the threaded pipeline, both unpaced
-    (their ratio is the speedup), then the pipeline paced at the clip's 30 fps with the live
+    (their ratio is the speedup), then the pipeline paced at the clip's ``fps`` with the live
     drop policy, which gives the sustained rate, the drops and the capture->sink latency.
     """
     from livefake.builder import build_stages
@@ -170,19 +179,20 @@ def live_scenario(config: LiveConfig, seconds: float) -> tuple[dict[str, object]
     from livefake.sources import VideoFileSource
 
     size = config.source.size or (1280, 720)
-    clip = demo_clip(size, seconds=max(seconds, 2.0))
-    unpaced_frames = min(int(seconds * 30), 150)
+    clip = demo_clip(size, seconds=max(seconds, 2.0), fps=fps)
+    unpaced_frames = min(int(seconds * fps), 150)
     unpaced = VideoFileSource(clip, realtime=False)
     sequential = run_sequential(unpaced, build_stages(config), [NullSink()], unpaced_frames)
     limited = LimitedSource(VideoFileSource(clip, realtime=False), unpaced_frames)
-    max_fps = run_threaded(limited, build_stages(config), [NullSink()], DropPolicy.BLOCK).stats.report().fps
+    max_fps = run_threaded(limited, build_stages(config), [NullSink()], DropPolicy.BLOCK, config).stats.report().fps
     live = VideoFileSource(clip, realtime=True)
-    pipeline = run_threaded(live, build_stages(config), [NullSink()], DropPolicy.DROP_OLDEST)
+    pipeline = run_threaded(live, build_stages(config), [NullSink()], DropPolicy.DROP_OLDEST, config)
     report = pipeline.stats.report()
     result = report_dict("live", report)
     total = sum(s.process_ms.p50 for s in report.stages.values())
     result.update(
         size=f"{size[0]}x{size[1]}",
+        clip_fps=fps,
         max_fps=round(max_fps, 2),
         sequential_fps=round(sequential.fps, 2),
         speedup=round(max_fps / sequential.fps, 2) if sequential.fps else None,

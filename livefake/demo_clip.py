@@ -14,16 +14,19 @@ def cache_dir() -> Path:
     return Path(base) / "livefake"
 
 
-def demo_clip(size: tuple[int, int] = (640, 480), seconds: float = 10.0, photo: str = "collins") -> Path:
-    """Path of a cached generated clip of ``photo`` at ``size``, made on first use (a few seconds)."""
+def demo_clip(
+    size: tuple[int, int] = (640, 480), seconds: float = 10.0, photo: str = "collins", fps: float = 30.0
+) -> Path:
+    """Path of a cached generated clip of ``photo`` at ``size`` and ``fps``, made on first use (a few seconds)."""
     folder = cache_dir() / "clips"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"demo_{photo}_{size[0]}x{size[1]}_{seconds:g}s.mp4"
+    rate = "" if fps == 30.0 else f"_{fps:g}fps"
+    path = folder / f"demo_{photo}_{size[0]}x{size[1]}_{seconds:g}s{rate}.mp4"
     if not path.exists():
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".mp4", delete=False) as handle:
             partial = Path(handle.name)
         try:
-            write_clip(ClipSpec(photo=photo, size=size, seconds=seconds), partial, audio=True)
+            write_clip(ClipSpec(photo=photo, size=size, seconds=seconds, fps=fps), partial, audio=True)
             Path(f"{partial}.transforms.json").replace(f"{path}.transforms.json")
             partial.replace(path)
         finally:

@@ -17,7 +17,7 @@ from livefake.config import (
     load_toml,
     merge_settings,
 )
-from livefake.errors import InputError
+from livefake.errors import InputError, SettingsError
 from livefake.synthetic import PHOTOS, bundled_photo
 
 
@@ -31,6 +31,17 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def positive_float(text: str) -> float:
+    """An argparse type: a number greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+    return value
+
+
 def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("swap")
     group.add_argument(
@@ -42,6 +53,10 @@ def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--color", choices=COLOR_TRANSFERS, help="colour transfer (default rct)")
     group.add_argument("--mask-erode", type=int, metavar="N", help="shrink (or grow, if negative) the mask by N px")
     group.add_argument("--mask-blur", type=int, metavar="N", help="feather the mask edge over N px")
+    group.add_argument("--sharpen", type=float, metavar="AMOUNT", help="sharpen the swapped face (0-5, default 0)")
+    group.add_argument("--face-scale", type=float, metavar="S", help="scale the pasted face (0.5-2, default 1)")
+    group.add_argument("--max-faces", type=int, metavar="N", help="faces tracked and swapped at most (default 4)")
+    group.add_argument("--no-smoothing", action="store_true", help="do not smooth the landmarks over time")
     group.add_argument("--no-label", action="store_true", help="hide the visible 'AI-modified' label")
     group.add_argument("--show-landmarks", action="store_true", help="draw the tracked landmarks")
     group.add_argument("--config", metavar="TOML", help="settings file; flags override it")
@@ -74,11 +89,17 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     get = lambda name: getattr(args, name, None)  # noqa: E731
     return {
         "source": {"size": get("size"), "fps": get("fps"), "loop": get("loop") or None},
-        "track": {"show_landmarks": get("show_landmarks") or None},
+        "track": {
+            "show_landmarks": get("show_landmarks") or None, "max_faces": get("max_faces"),
+            "smoothing": False if get("no_smoothing") else None,
+        },
         "swap": {"face": get("face"), "model": get("model"), "mode": get("mode"), "provider": get("provider"),
                  "select": get("select"), "select_point": get("select_point"), "reference": get("reference"),
                  "faces": get("faces")},
-        "merge": {"color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur")},
+        "merge": {
+            "color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur"),
+            "sharpen": get("sharpen"), "face_scale": get("face_scale"),
+        },
         "provenance": {"label": False if get("no_label") else None},
         "audio": {
             "input": get("audio_in"), "output": get("audio_out"), "delay_ms": get("audio_delay"),
@@ -90,7 +111,13 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace, **fixed: Any) -> LiveConfig:
     """Defaults < the --config TOML file < flags < ``fixed`` (what the command itself decides)."""
-    settings: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
+    settings: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        settings = load_toml(args.config)
+        try:
+            build(LiveConfig, settings)  # the file alone first: a section given as a scalar is named
+        except SettingsError as error:
+            raise SettingsError(f"config file {args.config}: {error}") from None
     settings = merge_settings(settings, settings_from_args(args))
     settings = merge_settings(settings, fixed)
     swap = settings.get("swap", {})

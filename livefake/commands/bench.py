@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from livefake.commands._options import add_swap_arguments, config_from_args, parse_size
+from livefake.commands._options import add_swap_arguments, config_from_args, parse_size, positive_float
 
 NAME = "bench"
 HELP = "measure latency and throughput against a sequential baseline"
@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", choices=("pipeline", "live"), default="live")
     parser.add_argument("--size", type=parse_size, default=(1280, 720), metavar="WxH", help="frame size")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the live run")
+    parser.add_argument("--fps", type=positive_float, default=30.0,
+                        help="live scenario: the generated clip's frame rate (the run is paced at it)")
     parser.add_argument("--stage-ms", type=float, default=10.0, help="pipeline scenario: cost of each stage")
     parser.add_argument("--work", choices=("wait", "cpu"), default="wait",
                         help="pipeline scenario: stages wait on a device (GIL released) or burn CPU in OpenCV")
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         result, pipeline = pipeline_scenario(args.stage_ms, frames, args.work, args.size)
     else:
         config = config_from_args(args, source={"size": args.size}, output={"sinks": ("null",)})
-        result, pipeline = live_scenario(config, args.seconds)
+        result, pipeline = live_scenario(config, args.seconds, fps=args.fps)
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

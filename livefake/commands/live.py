@@ -19,6 +19,7 @@ NAME = "live"
 HELP = "swap faces live from a camera or file to a virtual camera, stream, window or file"
 
 log = logging.getLogger("livefake")
+FINALISE_S = 30.0  # how long a stopped run waits for its sinks to finish (an encoder flushing)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         log.info("stopping")
     finally:
         pipeline.stop()
+        if not pipeline.wait_closed(FINALISE_S):
+            log.warning("the sinks did not finish within %.0f s; a recording may be incomplete", FINALISE_S)
         if audio is not None:
             audio.stop()
         if panel is not None:

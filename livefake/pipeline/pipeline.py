@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -14,16 +15,21 @@ from livefake.config import LiveConfig, apply_changes, settings_tree
 from livefake.errors import LivefakeError, SettingsError, StageError
 from livefake.pipeline.branch import Queued, SinkBranch, unique_name
 from livefake.pipeline.frame import Frame, StageStamp
+from livefake.pipeline.memory import release_freed_memory
 from livefake.pipeline.ring import DropPolicy, Ring, RingClosed
 from livefake.pipeline.settings import SettingsBoard, SettingsHandler
 from livefake.pipeline.stage import NO_FRAME, Sink, Source, Stage, StreamInfo
 from livefake.pipeline.state import PipelineState, StateMachine
 from livefake.pipeline.stats import PipelineStats
+from livefake.pipeline.tee import POLL_S, Tee, close_quietly, get_unless_stopped, put_unless_stopped
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.05  # every blocking call wakes this often to look at the stop flag
 STOP_TIMEOUT_S = 0.9
+# A thread back from ONNX Runtime, OpenCV or PyAV (which run without the GIL) waits for the
+# interpreter until the thread holding it lets go, by default up to 5 ms: longer than a 720p60
+# stage takes. Live runs hand the GIL over every 0.5 ms instead (a process-wide setting).
+LIVE_SWITCH_INTERVAL_S = 0.0005
 
 
 class Pipeline:
@@ -58,14 +64,13 @@ class Pipeline:
         for ring in self.rings:
             self.stats.watch_drops(ring.name, ring)
         self.info: StreamInfo | None = None
-        self.optional_sinks = frozenset(optional_sinks)
+        self._stop = threading.Event()
+        self._tee = Tee(policy, capacity, self.stats, self._stop, optional_sinks)
         self._board = SettingsBoard(settings or LiveConfig())
         self._handler = handler
-        self._branches: tuple[SinkBranch, ...] = ()
         self._initial_sinks = self._pair_specs(list(sinks), self._board.current.output.sinks)
         self._listeners: list[Callable[[Frame], None]] = []
         self._machine = StateMachine()
-        self._stop = threading.Event()
         self._error: StageError | None = None
         self._lock = threading.Lock()  # error, branches, threads
         self._update_lock = threading.Lock()
@@ -99,14 +104,19 @@ class Pipeline:
             added, removed = self._sink_changes(current, proposed)
             if self._handler is not None:
                 self._handler.prepare(proposed)
-            branches = self._open_branches(added, proposed)
+            branches = []
+            if added and self.info is not None and self._handler is not None:  # _sink_changes checked both
+                branches = self._tee.open_new(added, proposed, self.info, self._handler.make_sink)
             version = self._board.publish(proposed)
             for branch in branches:
                 branch.since_version = version
-                self._start_branch(branch)
+                self._tee.attach(branch)
+                self._spawn(f"sink:{branch.name}", self._tee.run_branch, branch)
             for branch in removed:
-                self._detach(branch)
+                self._tee.detach(branch)
             log.debug("settings version %d published", version)
+            if current.swap != proposed.swap:
+                release_freed_memory()  # what loading the new target and dropping an old one freed
             return proposed
 
     def _sink_changes(self, current: LiveConfig, proposed: LiveConfig) -> tuple[list[str], list[SinkBranch]]:
@@ -115,30 +125,13 @@ class Pipeline:
         added = list((after - before).elements())
         gone = before - after
         removed = []
-        for branch in self._branches:
+        for branch in self._tee.branches:
             if branch.spec is not None and gone[branch.spec] > 0:
                 gone[branch.spec] -= 1
                 removed.append(branch)
         if (added or removed) and (self._handler is None or self.state is not PipelineState.RUNNING):
             raise SettingsError("setting output.sinks can change only while a built pipeline runs")
         return added, removed
-
-    def _open_branches(self, specs: list[str], settings: LiveConfig) -> list[SinkBranch]:
-        assert self._handler is not None or not specs
-        opened: list[SinkBranch] = []
-        taken = {branch.name for branch in self._branches}
-        for spec in specs:
-            try:
-                sink = self._handler.make_sink(spec, settings)  # type: ignore[union-attr]
-                sink.open(self.info)  # type: ignore[arg-type]
-            except (LivefakeError, OSError) as error:
-                for branch in opened:
-                    _close_quietly(branch.sink.abort, branch.name)
-                raise SettingsError(f"cannot add sink {spec}: {error}") from None
-            name = unique_name(sink.name, taken)
-            taken.add(name)
-            opened.append(SinkBranch.make(name, sink, self.policy, self.capacity, spec=spec))
-        return opened
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -147,9 +140,14 @@ class Pipeline:
         return self._machine.state
 
     @property
+    def optional_sinks(self) -> frozenset[str]:
+        """Names of the sinks that may fail while another sink runs."""
+        return self._tee.optional
+
+    @property
     def sinks(self) -> list[Sink]:
         """The sinks frames go to now."""
-        return [branch.sink for branch in self._branches]
+        return self._tee.sinks
 
     def start(self) -> StreamInfo:
         """Open the source and the sinks (errors raise here, on the caller's thread), then run."""
@@ -157,46 +155,28 @@ class Pipeline:
             raise RuntimeError(f"a pipeline can be started once (it is {self.state.value})")
         try:
             self.info = self.source.open()
-            branches = self._open_initial_sinks(self.info)
+            try:
+                branches = self._tee.open_all(self._initial_sinks, self.info)
+            except BaseException:
+                close_quietly(self.source.close, "source")
+                raise
         except BaseException as error:
             self._machine.try_advance(PipelineState.FAILED)
             self._error = error if isinstance(error, StageError) else None
             raise
         self._machine.try_advance(PipelineState.RUNNING)
+        if self.policy is DropPolicy.DROP_OLDEST and sys.getswitchinterval() > LIVE_SWITCH_INTERVAL_S:
+            sys.setswitchinterval(LIVE_SWITCH_INTERVAL_S)
+        for branch in branches:
+            self._tee.attach(branch)  # before the first frame can reach the tee
         self._spawn("source", self._run_source)
         for index, stage in enumerate(self.stages):
             name = self.stage_names[index]
             out = self.rings[index + 1] if index + 1 < len(self.rings) else None
             self._spawn(name, self._run_stage, stage, index, self.rings[index], out)
         for branch in branches:
-            self._start_branch(branch)
+            self._spawn(f"sink:{branch.name}", self._tee.run_branch, branch)
         return self.info
-
-    def _open_initial_sinks(self, info: StreamInfo) -> list[SinkBranch]:
-        """Open every sink; an optional one that fails is dropped with a warning while others open."""
-        opened: list[SinkBranch] = []
-        failures: list[tuple[str, LivefakeError]] = []
-        try:
-            for name, sink, spec in self._initial_sinks:
-                try:
-                    sink.open(info)
-                except LivefakeError as failure:
-                    if name not in self.optional_sinks and sink.name not in self.optional_sinks:
-                        raise
-                    failures.append((name, failure))
-                    continue
-                optional = sink.name in self.optional_sinks
-                opened.append(SinkBranch.make(name, sink, self.policy, self.capacity, spec=spec, optional=optional))
-            if failures and not opened:
-                raise failures[0][1]
-        except BaseException:
-            for branch in opened:
-                _close_quietly(branch.sink.abort, branch.name)
-            _close_quietly(self.source.close, "source")
-            raise
-        for name, error in failures:
-            log.warning("sink %s off, other sinks go on: %s", name, error)
-        return opened
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Ask every thread to finish now and wait at most ``timeout`` seconds.
@@ -207,7 +187,7 @@ class Pipeline:
         if self._machine.try_advance(PipelineState.STOPPED):  # never started
             return
         if self.policy is DropPolicy.BLOCK and not self._machine.state.finished:
-            self._interrupted = True  # offline, frames not all out yet
+            self._interrupted = self._tee.aborting = True  # offline, frames not all out yet
         self._stop.set()
         self._machine.try_advance(PipelineState.STOPPING)
         self._close_rings()
@@ -221,6 +201,11 @@ class Pipeline:
             raise self._error
         return finished
 
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        """After ``stop()``: wait until every thread ended and every sink closed (a recording's
+        encoder flushed and its file renamed into place). False on timeout; never raises."""
+        return self._join_threads(timeout)
+
     def run(self) -> None:
         """Start and wait for the end. Ctrl-C stops (a live run closes its sinks, an offline one
         aborts them), waits for the sinks to finish, and raises KeyboardInterrupt again."""
@@ -231,7 +216,7 @@ class Pipeline:
         except KeyboardInterrupt:
             log.info("interrupted, stopping")
             self.stop()
-            self._join_threads(None)
+            self.wait_closed()
             if self._error is not None:
                 raise self._error from None
             raise
@@ -293,6 +278,7 @@ class Pipeline:
 
     def _fail(self, name: str, error: BaseException) -> None:
         with self._lock:
+            self._tee.aborting = True
             if self._error is None:
                 self._error = error if isinstance(error, StageError) else StageError(name, error)
                 self._error.__cause__ = error
@@ -304,8 +290,7 @@ class Pipeline:
     def _close_rings(self) -> None:
         for ring in self.rings:
             ring.close()
-        for branch in self._branches:
-            branch.ring.close()
+        self._tee.close_rings()
 
     def _join_threads(self, timeout: float | None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -318,21 +303,6 @@ class Pipeline:
                     return False
             if len(self._threads) == len(threads):
                 return True
-
-    def _put(self, ring: Ring[Queued], frame: Frame) -> None:
-        """Hand a frame on; under BLOCK wait for room while watching the stop flag."""
-        item = (time.monotonic_ns(), frame)
-        while not self._stop.is_set():
-            if ring.put(item, timeout=POLL_S):
-                return
-
-    def _get(self, ring: Ring[Queued]) -> Queued | None:
-        """Next queued frame, or None when stopping. Raises RingClosed at the end of stream."""
-        while not self._stop.is_set():
-            item = ring.get(timeout=POLL_S)
-            if item is not None:
-                return item
-        return None
 
     def _wait_for_stages(self) -> bool:
         """Capture starts once every stage has opened (models loaded, warmed up), so start-up
@@ -359,7 +329,7 @@ class Pipeline:
                 index += 1
         finally:
             self._end_of(out)
-            _close_quietly(self.source.close, "source")
+            close_quietly(self.source.close, "source")
 
     def _capture(self, index: int, image: Any, pts: float | None) -> Frame:
         t_capture = time.monotonic_ns()
@@ -371,11 +341,11 @@ class Pipeline:
 
     def _run_stage(self, stage: Stage, index: int, inbox: Ring[Queued], out: Ring[Queued] | None) -> None:
         name = self.stage_names[index]
-        configured = -1
+        configured = 0  # stages are built from the first snapshot: configured only when it changes
         try:
             stage.open()
             self._opened[index].set()
-            while (item := self._get(inbox)) is not None:
+            while (item := get_unless_stopped(inbox, self._stop)) is not None:
                 t_queued, frame = item
                 if frame.settings_version != configured:
                     stage.configure(self._board.at(frame.settings_version))
@@ -388,29 +358,23 @@ class Pipeline:
                     self._pass_on(out, result)
         finally:
             self._end_of(out)
-            _close_quietly(stage.close, name)
+            close_quietly(stage.close, name)
 
     def _pass_on(self, out: Ring[Queued] | None, frame: Frame) -> None:
         """To the next stage's ring, or, after the last stage, through the tee to every sink."""
         if out is not None:
-            self._put(out, frame)
+            put_unless_stopped(out, frame, self._stop)
             return
         self.stats.record(frame, time.monotonic_ns())
         for listener in self._listeners:
             listener(frame)
-        for branch in self._branches:
-            if branch.wants(frame):
-                try:
-                    self._put(branch.ring, frame)
-                except RingClosed:
-                    pass  # removed meanwhile
+        self._tee.deliver(frame)
 
     def _end_of(self, out: Ring[Queued] | None) -> None:
         if out is not None:
             out.close()
             return
-        for branch in self._branches:
-            branch.ring.close()
+        self._tee.close_rings()
 
     # -- sink branches -----------------------------------------------------------------------
 
@@ -420,54 +384,6 @@ class Pipeline:
         names = _unique_names([sink.name for sink in sinks])
         return list(zip(names, sinks, paired, strict=True))
 
-    def _start_branch(self, branch: SinkBranch) -> None:
-        self.stats.add_sink(branch.name, branch.ring)
-        with self._lock:
-            self._branches = (*self._branches, branch)
-        self._spawn(f"sink:{branch.name}", self._run_branch, branch)
-
-    def _detach(self, branch: SinkBranch) -> None:
-        """No more frames for ``branch``: its thread writes what is queued, then closes the sink."""
-        with self._lock:
-            self._branches = tuple(b for b in self._branches if b is not branch)
-        branch.ring.close()
-
-    def _run_branch(self, branch: SinkBranch) -> None:
-        try:
-            dropped = self._feed(branch)
-        except BaseException:
-            _close_quietly(branch.sink.abort, f"sink:{branch.name}")
-            raise
-        if dropped:
-            return
-        if self._error is not None or self._interrupted:
-            _close_quietly(branch.sink.abort, f"sink:{branch.name}")
-            return
-        try:
-            branch.sink.close()
-        except Exception as error:
-            raise StageError(f"sink:{branch.name}", error) from error
-
-    def _feed(self, branch: SinkBranch) -> bool:
-        """Write frames until the branch ends; True if an optional sink failed and was dropped."""
-        try:
-            while (item := self._get(branch.ring)) is not None:
-                frame = item[1]
-                try:
-                    branch.sink.write(frame)
-                except Exception as error:
-                    if branch.optional and len(self._branches) > 1:
-                        log.warning("sink %s off, other sinks go on: %s", branch.name, error)
-                        self._detach(branch)
-                        _close_quietly(branch.sink.abort, f"sink:{branch.name}")
-                        return True
-                    raise StageError(f"sink:{branch.name}", error) from error
-                self.stats.record_sink(branch.name, frame, time.monotonic_ns())
-        except RingClosed:
-            pass
-        return False
-
-
 def _unique_names(names: list[str]) -> list[str]:
     taken: set[str] = set()
     unique = []
@@ -475,12 +391,3 @@ def _unique_names(names: list[str]) -> list[str]:
         unique.append(unique_name(name, taken))
         taken.add(unique[-1])
     return unique
-
-
-def _close_quietly(close: Callable[[], None], name: str) -> None:
-    """Close at a thread edge after a first error: a failing close is logged, never allowed to
-    mask that error."""
-    try:
-        close()
-    except Exception as error:  # noqa: BLE001 - thread edge
-        log.warning("closing %s failed: %s", name, error)

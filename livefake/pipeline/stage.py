@@ -73,8 +73,8 @@ class Stage(ABC):
 
     def configure(self, settings: LiveConfig) -> None:
         """Take a new settings snapshot. Called on the stage's own thread before ``process``
-        whenever the snapshot changed (and once before the first frame). Must be quick: heavy
-        objects (photos, models) are loaded before the snapshot is published."""
+        whenever the snapshot changed from the one the stage was built with. Must be quick:
+        heavy objects (photos, models) are loaded before the snapshot is published."""
 
     @abstractmethod
     def process(self, frame: Frame) -> Frame | None:

@@ -7,10 +7,18 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from livefake.pipeline.frame import Frame
+
+
+class Counted(Protocol):
+    """What drops are read from: a ring's running count of discarded items."""
+
+    dropped: int
+
 
 HISTORY = 200_000  # per-frame records kept: over 1.5 hours at 30 fps
 
@@ -66,6 +74,10 @@ class StatsReport:
             f"{self.frames_out} frames out of {self.frames_in} in {self.seconds:.1f} s, "
             f"{self.fps:.1f} fps, {self.dropped} dropped, capture->sink latency "
             f"p50 {lat.p50:.1f} ms, p95 {lat.p95:.1f} ms, p99 {lat.p99:.1f} ms"
+            + "".join(
+                f"; {name}: {sink.frames} written, {sink.dropped} dropped, p95 {sink.latency_ms.p95:.1f} ms"
+                for name, sink in self.sinks.items()
+            )
         )
 
 
@@ -82,18 +94,18 @@ class PipelineStats:
         self._t_first_capture_ns: int | None = None
         self.frames_in = 0
         self.frames_out = 0
-        self._drop_counters: dict[str, object] = {}
+        self._drop_counters: dict[str, Counted] = {}
         self._history = history
         self._sink_latency_ns: dict[str, deque[int]] = {}
         self._sink_frames: dict[str, int] = {}
-        self._sink_rings: dict[str, object] = {}
+        self._sink_rings: dict[str, Counted] = {}
         self._retired_drops: dict[str, int] = {}
 
-    def watch_drops(self, ring_name: str, ring: object) -> None:
+    def watch_drops(self, ring_name: str, ring: Counted) -> None:
         """Report ``ring.dropped`` under ``ring_name``."""
         self._drop_counters[ring_name] = ring
 
-    def add_sink(self, name: str, ring: object) -> None:
+    def add_sink(self, name: str, ring: Counted) -> None:
         """Follow sink ``name``: its drops are ``ring.dropped`` (a sink added again keeps counting)."""
         with self._lock:
             previous = self._sink_rings.get(name)
@@ -101,7 +113,7 @@ class PipelineStats:
             self._sink_frames.setdefault(name, 0)
             self._sink_latency_ns.setdefault(name, deque(maxlen=self._history))
             if previous is not None:
-                self._retired_drops[name] = self._retired_drops.get(name, 0) + int(getattr(previous, "dropped", 0))
+                self._retired_drops[name] = self._retired_drops.get(name, 0) + previous.dropped
 
     def record_sink(self, name: str, frame: Frame, t_written_ns: int) -> None:
         with self._lock:
@@ -113,7 +125,7 @@ class PipelineStats:
             return {
                 name: SinkReport(
                     frames=self._sink_frames[name],
-                    dropped=self._retired_drops.get(name, 0) + int(getattr(ring, "dropped", 0)),
+                    dropped=self._retired_drops.get(name, 0) + ring.dropped,
                     latency_ms=Percentiles.of(np.array(self._sink_latency_ns[name], dtype=np.float64) / 1e6),
                 )
                 for name, ring in self._sink_rings.items()
@@ -136,7 +148,7 @@ class PipelineStats:
                     self._wait_ns[name].append(stamp.t_start_ns - stamp.t_queued_ns)
 
     def drops(self) -> dict[str, int]:
-        return {name: int(getattr(ring, "dropped", 0)) for name, ring in self._drop_counters.items()}
+        return {name: ring.dropped for name, ring in self._drop_counters.items()}
 
     def recent_latency_ms(self, frames: int = 30) -> float | None:
         """Median capture->sink latency of the last ``frames`` frames, for the audio delay line."""

@@ -10,8 +10,8 @@
 x264 runs ``ultrafast`` with ``zerolatency`` (no B-frames, no look-ahead), a keyframe about every
 ``OutputConfig.keyframe_s``. MPEG-TS is encoded and muxed on the sink thread and leaves through
 non-blocking sockets: a slow or absent receiver loses data (counted), it never stalls the
-pipeline. RTMP goes through FFmpeg's own blocking network code, so it is encoded and sent on a
-thread of its own that always takes the newest frame. Hosts are loopback unless
+pipeline. RTMP goes through FFmpeg's own blocking network code; like every sink it runs on its
+own thread behind its own ring, so a slow server stalls nothing else. Hosts are loopback unless
 ``OutputConfig.bind`` allows another address.
 """
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -210,60 +209,38 @@ class TcpServer:
 
 
 class RtmpSender:
-    """Encodes and sends FLV over RTMP on its own thread, always taking the newest frame.
+    """Encodes and pushes FLV over RTMP through FFmpeg's own (blocking) network code.
 
-    FFmpeg's RTMP code blocks (connecting, a slow server), so the sink thread only hands
-    frames over here; frames replaced before they were sent are counted in ``dropped_frames``.
+    It runs on the sink's own thread, behind the sink's own ring: a slow server delays only
+    this sink, and the frames it cannot take are dropped (and counted) by that ring.
     """
 
     def __init__(
         self, target: StreamTarget, info: StreamInfo, size: tuple[int, int], output: OutputConfig
     ) -> None:
-        self.target, self.info, self.size, self.output = target, info, size, output
-        self.dropped_frames = 0
-        self.error: str | None = None
-        self._slot: tuple[np.ndarray, int] | None = None
-        self._ready = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="livefake-rtmp", daemon=True)
-        self._thread.start()
-
-    def put(self, image: np.ndarray, pts_ms: int) -> None:
-        if self.error is not None:
-            raise DeviceError(f"RTMP stream {self.target.url} failed: {self.error}")
-        with self._ready:
-            if self._slot is not None:
-                self.dropped_frames += 1
-            self._slot = (image, pts_ms)
-            self._ready.notify()
-
-    def _take(self) -> tuple[np.ndarray, int] | None:
-        with self._ready:
-            while self._slot is None and not self._stop.is_set():
-                self._ready.wait(0.1)
-            item, self._slot = self._slot, None
-            return item
-
-    def _run(self) -> None:
+        self.target = target
         try:
-            container = av.open(
-                self.target.url, "w", format="flv", options=FLUSH_EACH_PACKET, timeout=(10.0, 2.0)
+            self._container = av.open(
+                target.url, "w", format="flv", options=FLUSH_EACH_PACKET, timeout=(10.0, 2.0)
             )
         except (av.FFmpegError, OSError) as error:
-            self.error = f"cannot open ({error})"
-            return
+            raise DeviceError(f"RTMP stream {target.url}: cannot connect ({error}); is the server running?") from None
+        self._stream = add_video_stream(self._container, *size, info.fps or 30.0, output)
+
+    def put(self, image: np.ndarray, pts_ms: int) -> None:
         try:
-            stream = add_video_stream(container, *self.size, self.info.fps or 30.0, self.output)
-            while (item := self._take()) is not None:
-                container.mux(stream.encode(yuv420_frame(*item)))
+            self._container.mux(self._stream.encode(yuv420_frame(image, pts_ms)))
         except (av.FFmpegError, OSError) as error:
-            self.error = str(error)
-        finally:
-            _close_container(container)
+            raise DeviceError(f"RTMP stream {self.target.url} failed: {error}") from None
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1.0)
+        """Flush the encoder and close the connection. A live stream has nothing to finalise: a
+        server already gone (broken pipe) is no lost data, so it is only logged."""
+        try:
+            self._container.mux(self._stream.encode())
+        except (av.FFmpegError, OSError) as error:
+            log.debug("flushing the RTMP stream: %s", error)
+        _close_container(self._container)
 
 
 def _close_container(container: Any) -> None:
