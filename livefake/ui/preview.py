@@ -44,7 +44,7 @@ class _Latest:
 class PreviewEncoder:
     """Keeps the newest output frame and encodes it for whoever watches, at a bounded rate."""
 
-    def __init__(self, max_width: int = 480, fps: float = 12.0, quality: int = 75) -> None:
+    def __init__(self, max_width: int = 480, fps: float = 10.0, quality: int = 70) -> None:
         self.max_width = max_width
         self.period_s = 1.0 / fps
         self.quality = quality

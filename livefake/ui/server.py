@@ -40,7 +40,7 @@ class PanelOptions:
     model_folder: Path | None = None
     record_folder: Path | None = None  # recordings started from the panel go here (default: cwd)
     preview_width: int = 480  # preview pictures are at most this wide
-    preview_fps: float = 12.0  # and come at most this often
+    preview_fps: float = 10.0  # and come at most this often
 
 
 class RunningPanel:

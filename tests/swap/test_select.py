@@ -171,3 +171,18 @@ def _read(path: str) -> np.ndarray:
     from livefake.sources.image import read_image
 
     return read_image(Path(path))
+
+
+def test_reference_swaps_only_the_person_in_the_photo(two_faces: list[np.ndarray]) -> None:
+    try:
+        from livefake.swap.select import reference_embedding
+
+        reference_embedding(str(bundled_photo("collins")))
+    except Exception as error:  # noqa: BLE001 - the identity extra is optional
+        pytest.skip(f"identity extra missing: {error}")
+    frames = run_selection(two_faces[:150], {"select": "reference", "reference": str(bundled_photo("collins")),
+                                             "face": str(bundled_photo("hopper"))})
+    sides = [[face_side(frame.faces[s.face_index].box) for s in frame.swapped] for frame in frames]
+    assert all("hopper" not in swapped for swapped in sides), "a face that is not the reference was swapped"
+    assert all(swapped == ["collins"] for swapped in sides[-50:]), "the reference person was not swapped"
+    print(f"reference: first swapped frame {next(i for i, s in enumerate(sides) if s)}")

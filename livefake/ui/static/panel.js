@@ -283,7 +283,7 @@ async function runPreview() {
 
 // ---- latency graph ------------------------------------------------------------------------------
 
-const HISTORY = 240;  // points: 2 minutes at 2 per second
+const HISTORY = 120;  // points: 2 minutes at one a second
 let graph = null;
 let graphStages = "";
 const series = { t: [], p50: [], p95: [], fps: [], preview: [], stages: {} };
@@ -395,7 +395,7 @@ async function start() {
   await refresh();
   runPreview();
   showDoctor().catch(() => {});
-  setInterval(refresh, 500);
+  setInterval(refresh, 1000);
 }
 
 start();
