@@ -26,11 +26,13 @@ LabelCorner = Literal["bottom-right", "bottom-left", "top-right", "top-left"]
 Occlusion = Literal["hands", "none"]
 EyesMode = Literal["live", "target"]  # photo swap: the person's own eyes, or the target's unsqueezed
 MaskType = Literal["half", "mid", "full", "whole", "head"]
+SwapSelect = Literal["all", "largest", "clicked", "reference", "each"]  # who is swapped: livefake.swap.select
 COLOR_TRANSFERS: tuple[str, ...] = get_args(ColorTransfer)
 SWAP_MODES: tuple[str, ...] = get_args(SwapMode)
 PROVIDERS: tuple[str, ...] = get_args(Provider)
 OCCLUSIONS: tuple[str, ...] = get_args(Occlusion)
 EYES_MODES: tuple[str, ...] = get_args(EyesMode)
+SWAP_SELECTS: tuple[str, ...] = get_args(SwapSelect)
 
 
 def ranged(default: Any, low: float, high: float) -> Any:
@@ -71,6 +73,10 @@ class SwapConfig:
     provider: Provider = "auto"
     threads: int | None = ranged(None, 1, 64)  # inference threads for --model on the CPU; None = one per core
     dfm_face_type: str = "whole"  # DFM files carry no face type; DeepFaceLab SAEHD "wf" = whole
+    select: SwapSelect = "all"  # who is swapped: all, largest, clicked, reference, each (see livefake.swap.select)
+    select_point: tuple[float, float] | None = ranged(None, 0.0, 1.0)  # "clicked": the click, fractions of w, h
+    reference: str | None = None  # "reference": swap only the person in this photo (identity extra)
+    faces: tuple[str, ...] = ()  # "each": one photo per face, in the order faces appear (left to right)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from livefake.config import (
     OCCLUSIONS,
     PROVIDERS,
     SWAP_MODES,
+    SWAP_SELECTS,
     LiveConfig,
     build,
     load_toml,
@@ -97,6 +98,21 @@ def add_swap_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-label", action="store_true", help="hide the visible 'AI-modified' label")
     group.add_argument("--show-landmarks", action="store_true", help="draw the tracked landmarks")
     group.add_argument("--config", metavar="TOML", help="settings file; flags override it")
+    group.add_argument("--select", choices=SWAP_SELECTS, help="who is swapped (default all)")
+    group.add_argument("--select-point", type=parse_point, metavar="X,Y", help="--select clicked: the face at X,Y "
+                       "(fractions of the frame's width and height, e.g. 0.3,0.5)")
+    group.add_argument("--reference", metavar="PHOTO", help="--select reference: swap only the person in PHOTO")
+    group.add_argument("--faces", nargs="+", metavar="PHOTO", help="--select each: one photo per face, left to right")
+
+
+def parse_point(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"point '{text}' is not X,Y, e.g. 0.3,0.5") from None
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise argparse.ArgumentTypeError(f"point '{text}': give fractions of the frame from 0 to 1")
+    return x, y
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +131,9 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
             "show_landmarks": get("show_landmarks") or None, "max_faces": get("max_faces"),
             "smoothing": False if get("no_smoothing") else None,
         },
-        "swap": {"face": get("face"), "model": get("model"), "mode": get("mode"), "provider": get("provider")},
+        "swap": {"face": get("face"), "model": get("model"), "mode": get("mode"), "provider": get("provider"),
+                 "select": get("select"), "select_point": get("select_point"), "reference": get("reference"),
+                 "faces": get("faces")},
         "merge": {
             "color": get("color"), "mask_erode": get("mask_erode"), "mask_blur": get("mask_blur"),
             "sharpen": get("sharpen"), "face_scale": get("face_scale"), "occlusion": get("occlusion"),
@@ -146,4 +164,8 @@ def config_from_args(args: argparse.Namespace, **fixed: Any) -> LiveConfig:
         raise InputError("give either --face or --model, not both")
     if swap.get("face") in PHOTOS and not Path(swap["face"]).exists():
         swap["face"] = str(bundled_photo(swap["face"]))  # `--face hopper`: a bundled portrait
+    if swap.get("reference") in PHOTOS and not Path(swap["reference"]).exists():
+        swap["reference"] = str(bundled_photo(swap["reference"]))
+    if swap.get("faces"):
+        swap["faces"] = [str(bundled_photo(p)) if p in PHOTOS and not Path(p).exists() else p for p in swap["faces"]]
     return build(LiveConfig, settings)

@@ -6,6 +6,7 @@ import argparse
 import logging
 
 from livefake.commands._options import add_swap_arguments, config_from_args, parse_size, positive_seconds
+from livefake.commands._panel import add_panel_arguments, start_panel
 
 NAME = "demo"
 HELP = "run the live path on a bundled clip (no webcam, GPU or trained model needed)"
@@ -20,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", action="store_true", help="also show a preview window")
     parser.add_argument("--passthrough", action="store_true", help="no swap: show the bare pipeline")
     add_swap_arguments(parser)
+    add_panel_arguments(parser, bind=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,17 +36,22 @@ def run(args: argparse.Namespace) -> int:
         ensure_face_models()
     sinks = (args.out, "window") if args.window else (args.out,)
     config = config_from_args(
-        args, source={"spec": str(clip), "realtime": True}, swap={"face": face}, output={"sinks": sinks}
+        args, source={"spec": str(clip), "realtime": True, "loop": True if args.ui else None},  # --ui: until Ctrl-C
+        swap={"face": face}, output={"sinks": sinks},
     )
     pipeline = build_pipeline(config)
     log.info("demo: %s -> %s (%s)", clip.name, args.out, f"swap to {face}" if face else "passthrough")
     pipeline.start()
+    panel = None
     try:
+        panel = start_panel(args, config, pipeline)
         wait_and_report(pipeline, None)
     except KeyboardInterrupt:  # Ctrl-C, a stop signal or the closed window: keep what was recorded
         log.info("stopping")
     finally:
         stop_and_finish(pipeline)
+        if panel is not None:
+            panel.close()
     if pipeline.error is not None:
         raise pipeline.error
     log.info("%s", pipeline.stats.report().summary())

@@ -14,6 +14,7 @@ from livefake.commands._options import (
     config_from_args,
     positive_seconds,
 )
+from livefake.commands._panel import add_panel_arguments, start_panel
 
 if TYPE_CHECKING:
     from livefake.audio import AudioSync
@@ -45,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_source_arguments(parser)
     add_swap_arguments(parser)
+    add_panel_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,13 +54,15 @@ def run(args: argparse.Namespace) -> int:
     from livefake.sinks.addresses import warn_if_exposed
 
     sinks = tuple(args.sink or ["window"])
-    config = config_from_args(args, source={"spec": args.source, "realtime": True}, output={"sinks": sinks})
+    source = {"spec": args.source, "realtime": True, "loop": True if args.ui else None}  # a panel outlives a clip
+    config = config_from_args(args, source=source, output={"sinks": sinks})
     warn_if_exposed(config.output.bind)
     pipeline = build_pipeline(config)
-    audio = None
+    audio = panel = None
     try:
         info = pipeline.start()
         audio = start_audio(config, pipeline)
+        panel = start_panel(args, config, pipeline)
         log.info("live: %dx%d @ %.1f fps from %s to %s; Ctrl-C stops",
                  info.width, info.height, info.fps, args.source, ", ".join(sinks))
         wait_and_report(pipeline, args.seconds)
@@ -68,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         stop_and_finish(pipeline)
         if audio is not None:
             audio.stop()
+        if panel is not None:
+            panel.close()
     if pipeline.error is not None:
         raise pipeline.error
     log.info("%s", pipeline.stats.report().summary())

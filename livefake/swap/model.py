@@ -53,7 +53,11 @@ class ModelSwapStage(Stage):
         self._model.warm_up(batch=1)
 
     def process(self, frame: Frame) -> Frame | None:
-        chosen = faces_to_swap(frame.faces)[: self.max_faces]
+        return self.swap_chosen(frame, faces_to_swap(frame.faces))
+
+    def swap_chosen(self, frame: Frame, chosen: list[tuple[int, np.ndarray]]) -> Frame:
+        """Swap the ``chosen`` (face index, landmarks) only, adding to ``frame.swapped`` (livefake.swap.select)."""
+        chosen = chosen[: self.max_faces]
         if not chosen:
             return frame
         model = self.model

@@ -290,12 +290,15 @@ class PhotoSwapStage(Stage):
         self._swapper = PhotoSwapper(target, eyes=self.eyes)
 
     def process(self, frame: Frame) -> Frame | None:
+        frame.swapped = []
+        return self.swap_chosen(frame, faces_to_swap(frame.faces))
+
+    def swap_chosen(self, frame: Frame, chosen: list[tuple[int, np.ndarray]]) -> Frame:
+        """Swap the ``chosen`` (face index, landmarks) only, adding to ``frame.swapped`` (livefake.swap.select)."""
         if self._swapper is None:
             raise RuntimeError("PhotoSwapStage.process called before open")
-        swapped = []
-        for face_index, landmarks in faces_to_swap(frame.faces):
+        for face_index, landmarks in chosen:
             result = self._swapper.swap(frame.image, landmarks, face_index, frame.faces[face_index].track_id)
             if result is not None:
-                swapped.append(result)
-        frame.swapped = swapped
+                frame.swapped.append(result)
         return frame

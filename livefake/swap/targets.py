@@ -7,6 +7,7 @@ ready engine up between two frames. The last few engines are kept, so switching 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 
@@ -37,7 +38,16 @@ class SwapTargets:
         self._engines: OrderedDict[TargetKey, Stage] = OrderedDict()
 
     def prepare(self, settings: LiveConfig) -> None:
-        """Load the engine ``settings`` name, unless ready. Raises what loading raises."""
+        """Load the engine ``settings`` name, and those its face selection needs, unless ready.
+        Raises what loading raises."""
+        from livefake.swap.select import reference_embedding, selection_settings
+
+        for wanted in [settings, *selection_settings(settings)]:
+            self._prepare_one(wanted)
+        if settings.swap.select == "reference" and settings.swap.reference is not None:
+            reference_embedding(settings.swap.reference)
+
+    def _prepare_one(self, settings: LiveConfig) -> None:
         key = target_key(settings.swap)
         if key is None:
             return
@@ -93,22 +103,41 @@ class LiveSwapStage(Stage):
     name = "swap"
 
     def __init__(self, targets: SwapTargets, settings: LiveConfig) -> None:
+        from livefake.swap.select import FaceSelector, Selection
+
         self.targets = targets
         self.enabled = settings.swap.enabled
         self._engine = targets.engine(settings)
         if self._engine is not None:
             self._engine.configure(settings)
+        self.selector = FaceSelector(Selection.of(settings.swap))  # who is swapped (livefake.swap.select)
+        self._settings = settings
 
     def configure(self, settings: LiveConfig) -> None:
+        from livefake.swap.select import Selection
+
         self.enabled = settings.swap.enabled
         engine = self.targets.engine(settings)
         if engine is not None:  # None only for a frame older than the engines kept: keep the last one
             self._engine = engine
         if self._engine is not None:
             self._engine.configure(settings)  # e.g. merge.eyes for the photo swap
+        self.selector.configure(Selection.of(settings.swap) if settings.swap.model is None
+                                else Selection.of(settings.swap).for_model())
+        self._settings = settings
 
     def process(self, frame: Frame) -> Frame | None:
+        from livefake.swap.select import swap_selected
+
         if not self.enabled or self._engine is None:
             frame.swapped = []
             return frame
-        return self._engine.process(frame)
+        return swap_selected(frame, self.selector, self._engine, self._photo_engine)
+
+    def _photo_engine(self, photo: str) -> Stage | None:
+        """The prepared photo swap for ``each``'s ``photo``."""
+        swap = dataclasses.replace(self._settings.swap, face=photo, model=None, mode="swap")
+        return self.targets.engine(dataclasses.replace(self._settings, swap=swap))
+
+    def close(self) -> None:
+        self.selector.close()
