@@ -11,7 +11,7 @@ Without ``--checkpoint`` the model is ``lite``-128 at its default widths with st
 (``livefake.exporters.stand_in``: random, scaled layer by layer so nothing vanishes or
 saturates). Latency does not depend on the weights; PSNR does, so the PSNR figures are a proxy
 until measured on a trained checkpoint. Calibration and held-out crops come from a generated
-faceset (the Hopper clip of ``livefake.synthetic``): no expressions or 3-D turns.
+faceset (the Hopper clip of ``livefake.sources.synthetic``): no expressions or 3-D turns.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from livefake.pipeline.frame import Face, Frame
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions
 from livefake.swap.model import ModelSwapStage
-from livefake.synthetic import ClipSpec, render_frames
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 RESULTS = Path(__file__).parent / "results"
 RESOLUTION = 128

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from livefake.demo_clip import demo_clip
+from livefake.sources.demo import demo_clip
 from livefake.pipeline import DropPolicy, Pipeline
-from livefake.plots import plot_run
+from livefake.bench.plots import plot_run
 from livefake.sinks.file import FileSink
 from livefake.sinks.null import NullSink
 from livefake.sources import VideoFileSource

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from livefake.builder import build_pipeline
-    from livefake.progress import FrameProgress
+    from livefake.bench.progress import FrameProgress
 
     config = config_from_args(
         args, source={"spec": args.input, "realtime": False}, output={"sinks": (args.output,)}, offline=True

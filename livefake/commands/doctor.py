@@ -78,7 +78,7 @@ def check_face_models() -> Check:
 
 
 def check_devices() -> list[Check]:
-    from livefake.devices import audio_status, virtual_camera_status
+    from livefake.install.devices import audio_status, virtual_camera_status
 
     checks = []
     for name, probe in (("virtual camera", virtual_camera_status), ("audio", audio_status)):

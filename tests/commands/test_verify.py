@@ -10,7 +10,7 @@ import pytest
 
 from livefake.cli import main
 from livefake.merge.watermark import embed, file_source_id, make_payload
-from livefake.synthetic import ClipSpec, bundled_photo, render_frames
+from livefake.sources.synthetic import ClipSpec, bundled_photo, render_frames
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError
-from livefake.faceset import read_faceset, write_faceset
+from livefake.faceset.format import read_faceset, write_faceset
 from livefake.models.augment import AugmentConfig
 from livefake.models.dataset import MIN_FACES, load_face_samples, make_batch
 

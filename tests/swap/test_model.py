@@ -18,7 +18,7 @@ from livefake.pipeline.frame import Face, Frame
 from livefake.runtime import SessionOptions, contract_metadata, load_swap_model
 from livefake.runtime.swap_model import SwapModel
 from livefake.swap.model import ModelSwapStage
-from livefake.synthetic import load_photo
+from livefake.sources.synthetic import load_photo
 
 SIZE = 64
 

@@ -23,7 +23,7 @@ from livefake.swap.photo import (
     mouth_openness,
     target_from_faces,
 )
-from livefake.synthetic import ClipSpec, load_photo, render_frames
+from livefake.sources.synthetic import ClipSpec, load_photo, render_frames
 
 
 def _mesh_at(centre: tuple[float, float], width: float, angle_deg: float = 0.0) -> np.ndarray:

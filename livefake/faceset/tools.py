@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from livefake.errors import InputError
-from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
+from livefake.faceset.format import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
 
 log = logging.getLogger(__name__)
 

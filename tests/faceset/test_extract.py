@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError, ModelError
-from livefake.extract import ExtractConfig, ExtractReport, blur_score, extract_faceset
+from livefake.faceset.extract import ExtractConfig, ExtractReport, blur_score, extract_faceset
 from livefake.face import mesh
 from livefake.face.align import alignment_matrix, invert_matrix, transform_points, warp_to_crop
 from livefake.face.track import find_faces
-from livefake.faceset import Faceset, read_face_image, read_faceset
-from livefake.synthetic import ClipSpec, bundled_photo, load_photo, read_transforms, render_frames, write_clip
+from livefake.faceset.format import Faceset, read_face_image, read_faceset
+from livefake.sources.synthetic import ClipSpec, bundled_photo, load_photo, read_transforms, render_frames, write_clip
 
 RESOLUTION = 128
 EVERY = 2
@@ -110,7 +110,7 @@ def test_unreadable_inputs_are_skipped_with_a_warning_and_counted(
     (tmp_path / "broken.mp4").write_bytes(b"\x00not a video" * 50)
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
     inputs = [tmp_path / name for name in ("broken.mp4", "portrait.png", "broken.jpg", "gone.mp4")]
-    with caplog.at_level(logging.WARNING, logger="livefake.extract"):
+    with caplog.at_level(logging.WARNING, logger="livefake.faceset.extract"):
         report = extract_faceset(inputs, tmp_path / "fs", ExtractConfig(resolution=64), progress=False)
     assert report.faces_added == 1 and report.files_read == 1
     assert [Path(path).name for path, _ in report.unreadable] == ["broken.mp4", "broken.jpg", "gone.mp4"]

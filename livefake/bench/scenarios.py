@@ -166,7 +166,7 @@ def live_scenario(config: LiveConfig, seconds: float) -> tuple[dict[str, object]
     drop policy, which gives the sustained rate, the drops and the capture->sink latency.
     """
     from livefake.builder import build_stages
-    from livefake.demo_clip import demo_clip
+    from livefake.sources.demo import demo_clip
     from livefake.sources import VideoFileSource
 
     size = config.source.size or (1280, 720)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError
-from livefake.extract import blur_score
-from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
-from livefake.faceset_tools import (
+from livefake.faceset.extract import blur_score
+from livefake.faceset.format import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
+from livefake.faceset.tools import (
     CAPTION_HEIGHT,
     REJECTED_FOLDER,
     SHEET_CELL,
@@ -26,7 +26,7 @@ from livefake.faceset_tools import (
     write_contact_sheet,
 )
 from livefake.sources.image import read_image
-from livefake.synthetic import load_photo
+from livefake.sources.synthetic import load_photo
 
 SIZE = 64
 

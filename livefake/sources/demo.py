@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from livefake.synthetic import ClipSpec, write_clip
+from livefake.sources.synthetic import ClipSpec, write_clip
 
 
 def cache_dir() -> Path:
