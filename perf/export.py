@@ -41,8 +41,8 @@ from livefake.models.synthetic_faceset import portrait_landmarks, write_syntheti
 from livefake.pipeline.frame import Face, Frame
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions
-from livefake.swap.model import ModelSwapStage
 from livefake.sources.synthetic import ClipSpec, render_frames
+from livefake.swap.model import ModelSwapStage
 
 RESULTS = Path(__file__).parent / "results"
 RESOLUTION = 128

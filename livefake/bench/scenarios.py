@@ -166,8 +166,8 @@ def live_scenario(config: LiveConfig, seconds: float) -> tuple[dict[str, object]
     drop policy, which gives the sustained rate, the drops and the capture->sink latency.
     """
     from livefake.builder import build_stages
-    from livefake.sources.demo import demo_clip
     from livefake.sources import VideoFileSource
+    from livefake.sources.demo import demo_clip
 
     size = config.source.size or (1280, 720)
     clip = demo_clip(size, seconds=max(seconds, 2.0))

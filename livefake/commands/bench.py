@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livefake.bench.scenarios import live_scenario, pipeline_scenario
     from livefake.bench.plots import plot_run
+    from livefake.bench.scenarios import live_scenario, pipeline_scenario
 
     if args.scenario == "pipeline":
         frames = max(60, int(args.seconds * 1000 / args.stage_ms))

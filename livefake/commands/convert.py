@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livefake.builder import build_pipeline
     from livefake.bench.progress import FrameProgress
+    from livefake.builder import build_pipeline
 
     config = config_from_args(
         args, source={"spec": args.input, "realtime": False}, output={"sinks": (args.output,)}, offline=True

@@ -1,1 +1,1 @@
-"""What this machine has for livefake and what livefake installs on it: device probes, the doctor's checks, the face-model build."""
+"""This machine and livefake: device probes, the doctor's checks, and the face-model build (setup)."""

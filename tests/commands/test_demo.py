@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from livefake.cli import main
-from livefake.sources.demo import demo_clip
 from livefake.errors import ModelError
+from livefake.sources.demo import demo_clip
 from livefake.sources.synthetic import bundled_photo, load_photo
 
 

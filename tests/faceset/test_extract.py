@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError, ModelError
-from livefake.faceset.extract import ExtractConfig, ExtractReport, blur_score, extract_faceset
 from livefake.face import mesh
 from livefake.face.align import alignment_matrix, invert_matrix, transform_points, warp_to_crop
 from livefake.face.track import find_faces
+from livefake.faceset.extract import ExtractConfig, ExtractReport, blur_score, extract_faceset
 from livefake.faceset.format import Faceset, read_face_image, read_faceset
 from livefake.sources.synthetic import ClipSpec, bundled_photo, load_photo, read_transforms, render_frames, write_clip
 
