@@ -42,8 +42,8 @@ def build_swap_stage(config: LiveConfig) -> Stage:
     """The swap stage, with its model or target photo loaded now, on the caller's thread, so a
     broken model or an unusable photo is refused before anything starts."""
     if config.swap.model is not None:
+        from livefake.runtime.adapters import load_swap_model
         from livefake.runtime.session import SessionOptions
-        from livefake.runtime.swap_model import load_swap_model
         from livefake.swap.model import ModelSwapStage
 
         options = SessionOptions(provider=config.swap.provider, threads=config.swap.threads)

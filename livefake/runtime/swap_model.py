@@ -1,20 +1,18 @@
 """A loaded swap model, whatever its file layout: crops in, swapped faces and masks out.
 
-``load_swap_model`` opens a model file, recognises a livefake contract model or a
-DeepFaceLab DFM model, and returns a :class:`SwapModel` that works on batches of aligned
-BGR uint8 crops, the form the swap stage has in hand.
+A :class:`SwapModel` works on batches of aligned BGR uint8 crops, the form the swap stage has
+in hand. ``livefake.runtime.adapters.load_swap_model`` opens a file and picks the adapter.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from livefake.runtime.contract import ModelContract, check_opset, read_contract, read_opset
-from livefake.runtime.session import ModelSession, SessionOptions
+from livefake.runtime.contract import ModelContract
+from livefake.runtime.session import ModelSession
 
 
 class SwapModel(ABC):
@@ -63,20 +61,3 @@ def nchw_rgb_to_bgr_uint8(batch: np.ndarray) -> np.ndarray:
     """float [N, 3, H, W] RGB in [0, 1] -> uint8 [N, H, W, 3] BGR, rounded and clipped."""
     scaled = np.clip(batch[:, ::-1].transpose(0, 2, 3, 1) * 255.0 + 0.5, 0.0, 255.0)
     return scaled.astype(np.uint8)
-
-
-def load_swap_model(
-    path: str | Path, options: SessionOptions | None = None, dfm_face_type: str = "whole_face"
-) -> SwapModel:
-    """Open a swap model file: a livefake contract model or a DeepFaceLab DFM model (ONNX).
-
-    Raises ModelError naming the file when it is missing, truncated or breaks the contract.
-    """
-    from livefake.runtime.dfm import DfmSwapModel, is_dfm
-
-    session = ModelSession(path, options)
-    if is_dfm(session.inputs):
-        return DfmSwapModel(session, face_type=dfm_face_type)
-    contract = read_contract(session.path, session.metadata, session.inputs, session.outputs)
-    check_opset(session.path, read_opset(session.path))
-    return ContractSwapModel(session, contract)
