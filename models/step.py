@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from livefake.models.base import IDENTITIES, SwapAutoencoder
 from livefake.models.dataset import Batch, FaceSamples, plain_batch
 from livefake.models.losses import (
     LossWeights,
@@ -17,7 +18,6 @@ from livefake.models.losses import (
     weighted_total,
 )
 from livefake.models.preview import preview_grid, write_png
-from livefake.models.registry import IDENTITIES, SwapAutoencoder
 
 PREVIEW_FACES = 6
 

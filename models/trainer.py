@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from livefake.errors import DeviceError, InputError
 from livefake.models.augment import AugmentConfig
+from livefake.models.base import IDENTITIES, ModelConfig, SwapAutoencoder
 from livefake.models.checkpoint import (
     LoadedCheckpoint,
     TrainState,
@@ -35,7 +36,7 @@ from livefake.models.checkpoint import (
 from livefake.models.dataset import Batch, FaceSamples, load_face_samples, make_batch
 from livefake.models.losses import LossWeights, PatchDiscriminator
 from livefake.models.preview import LossLog, plot_losses
-from livefake.models.registry import IDENTITIES, ModelConfig, SwapAutoencoder, build_model, default_config
+from livefake.models.registry import build_model, default_config
 from livefake.models.step import TrainingStep, render_preview
 
 logger = logging.getLogger(__name__)
@@ -152,13 +153,7 @@ class Trainer:
         stop_step = self.args.max_steps if self.args.max_steps is not None else 2**62
         losses: dict[str, float] = {}
         steps_done = 0
-        bar = tqdm(
-            total=self.args.max_steps,
-            initial=self.step,
-            unit="it",
-            disable=not self.args.progress,
-            dynamic_ncols=True,
-        )
+        bar = self._progress_bar()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batches") as pool:
             upcoming = pool.submit(self._batches, self.step)
             try:
@@ -185,6 +180,11 @@ class Trainer:
         stopped_by = "max-steps" if self.step >= stop_step else "time-limit"
         rate = steps_done / max(time.monotonic() - started, 1e-9)
         return TrainResult(self.step, stopped_by, checkpoint, losses, rate)
+
+    def _progress_bar(self) -> tqdm:
+        return tqdm(
+            total=self.args.max_steps, initial=self.step, unit="it", disable=not self.args.progress, dynamic_ncols=True
+        )
 
     def save(self, started: float) -> Path:
         elapsed = self.elapsed_before + time.monotonic() - started
