@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livefake.face.assets import create_session
+from livefake.runtime.session import create_session
 
 INPUT_SIZE = 128
 ANCHOR_LAYERS = ((8, 2), (16, 6))  # (stride, anchors per cell) of the short-range model

@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livefake.face.assets import create_session
 from livefake.face.detect import Detection, as_bgr
+from livefake.runtime.session import create_session
 
 LANDMARK_INPUT = 192
 IRIS_INPUT = 64
