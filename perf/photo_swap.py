@@ -35,7 +35,8 @@ from livefake.config import MergeConfig, SwapConfig, TrackConfig
 from livefake.face.track import find_faces
 from livefake.merge.stage import MergeStage
 from livefake.pipeline.frame import Face, Frame
-from livefake.sources.synthetic import ClipSpec, load_photo, render_frames
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 from livefake.swap.animate import AnimateStage
 from livefake.swap.photo import PhotoSwapper, TargetFace, landmark_box, target_from_faces
 

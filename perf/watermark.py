@@ -31,7 +31,8 @@ from tqdm import tqdm
 from livefake.config import ProvenanceConfig
 from livefake.merge import watermark as wm
 from livefake.merge.provenance import ProvenanceStage
-from livefake.sources.synthetic import clip_frames, h264_round_trip, jpeg_round_trip, load_photo
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import clip_frames, h264_round_trip, jpeg_round_trip
 
 RESULTS = Path(__file__).parent / "results"
 SIZE = (1280, 720)

@@ -189,3 +189,15 @@ def test_the_checker_finds_what_it_is_for() -> None:
         f"livefake.sinks.e: {MAX_MODULE_LINES + 1} lines",
     ]
     assert layer_of("livefake") == 0 and layer_of("livefake.cli") == len(LAYERS) - 1
+
+
+def test_face_and_swap_find_photos_without_the_clip_generator() -> None:
+    graph = import_graph(module_sources(), package_names())
+    generator = {"livefake.sources.synthetic", "livefake.sources.demo"}
+    found = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if module.startswith(("livefake.face", "livefake.swap", "livefake.runtime"))
+        for target in targets & generator
+    )
+    assert not found, "bundled photos come from livefake.sources.assets:\n" + "\n".join(found)

@@ -9,7 +9,7 @@ from typing import Any
 
 from livefake.config import COLOR_TRANSFERS, PROVIDERS, SWAP_MODES, LiveConfig, build, load_toml, merge_settings
 from livefake.errors import InputError
-from livefake.sources.synthetic import PHOTOS, bundled_photo
+from livefake.sources.assets import PHOTOS, bundled_photo
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from livefake.builder import build_pipeline
     from livefake.commands.live import wait_and_report
+    from livefake.sources.assets import bundled_photo
     from livefake.sources.demo import demo_clip
-    from livefake.sources.synthetic import bundled_photo
 
     clip = demo_clip(args.size, args.seconds)
     face = None if args.passthrough or args.model else (args.face or str(bundled_photo("hopper")))

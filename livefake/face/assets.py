@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livefake.errors import ModelError
+from livefake.sources.assets import cache_dir
 
 MEDIAPIPE_VERSION = "0.10.21"
 SOURCE_FOLDER = "tflite"  # the original files, kept for the converter's equivalence test
@@ -64,8 +65,7 @@ def default_models_dir() -> Path:
     """$LIVEFAKE_MODELS, else $XDG_CACHE_HOME/livefake/models, else ~/.cache/livefake/models."""
     if os.environ.get("LIVEFAKE_MODELS"):
         return Path(os.environ["LIVEFAKE_MODELS"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "livefake" / "models"
+    return cache_dir().expanduser() / "models"
 
 
 def source_models(models_dir: str | Path | None = None) -> dict[str, Path]:

@@ -233,7 +233,7 @@ class TrackStage(Stage):
     @staticmethod
     def _warm_up(tracker: FaceTracker) -> None:
         """First inferences are slow (allocation, kernel choice): pay them before capture starts."""
-        from livefake.sources.synthetic import load_photo
+        from livefake.sources.assets import load_photo
 
         portrait = load_photo("hopper")
         for _ in range(2):

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
+from livefake.sources.assets import clips_dir
 from livefake.sources.synthetic import ClipSpec, write_clip
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "livefake"
 
 
 def demo_clip(size: tuple[int, int] = (640, 480), seconds: float = 10.0, photo: str = "collins") -> Path:
     """Path of a cached generated clip of ``photo`` at ``size``, made on first use (a few seconds)."""
-    folder = cache_dir() / "clips"
+    folder = clips_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"demo_{photo}_{size[0]}x{size[1]}_{seconds:g}s.mp4"
     if not path.exists():

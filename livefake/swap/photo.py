@@ -50,7 +50,7 @@ class TargetFace:
 def load_target_face(path: str | None, models_dir: str | None = None) -> TargetFace:
     """Read a target photo (default: the bundled Hopper portrait) and find its one usable face."""
     from livefake.face.track import find_faces
-    from livefake.sources.synthetic import bundled_photo, load_photo
+    from livefake.sources.assets import bundled_photo, load_photo
 
     source = str(path) if path is not None else str(bundled_photo("hopper"))
     image = load_photo(source)

@@ -8,8 +8,8 @@ import pytest
 
 from livefake.cli import main
 from livefake.errors import ModelError
+from livefake.sources.assets import bundled_photo, load_photo
 from livefake.sources.demo import demo_clip
-from livefake.sources.synthetic import bundled_photo, load_photo
 
 
 def decoded(path: Path, every: int) -> list[np.ndarray]:

@@ -16,7 +16,8 @@ from livefake.face.align import alignment_matrix, invert_matrix, transform_point
 from livefake.face.track import find_faces
 from livefake.faceset.extract import ExtractConfig, ExtractReport, blur_score, extract_faceset
 from livefake.faceset.format import Faceset, read_face_image, read_faceset
-from livefake.sources.synthetic import ClipSpec, bundled_photo, load_photo, read_transforms, render_frames, write_clip
+from livefake.sources.assets import bundled_photo, load_photo
+from livefake.sources.synthetic import ClipSpec, read_transforms, render_frames, write_clip
 
 RESOLUTION = 128
 EVERY = 2

@@ -25,8 +25,8 @@ from livefake.faceset.tools import (
     thumbnail_feature,
     write_contact_sheet,
 )
+from livefake.sources.assets import load_photo
 from livefake.sources.image import read_image
-from livefake.sources.synthetic import load_photo
 
 SIZE = 64
 

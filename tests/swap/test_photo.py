@@ -15,7 +15,8 @@ from livefake.config import SwapConfig, TrackConfig
 from livefake.errors import InputError
 from livefake.face import mesh
 from livefake.pipeline.frame import Face, Frame
-from livefake.sources.synthetic import ClipSpec, load_photo, render_frames
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 from livefake.swap.photo import (
     PhotoSwapper,
     PhotoSwapStage,
