@@ -32,6 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 from livefake.config import MergeConfig, SwapConfig, TrackConfig
+from livefake.face.align import face_box
 from livefake.face.track import find_faces
 from livefake.merge.stage import MergeStage
 from livefake.pipeline.frame import Face, Frame
@@ -115,7 +116,7 @@ def measure_speed(rounds: int, frames: int) -> dict[str, object]:
     swapper = PhotoSwapper(target("collins"))
     baseline = PerTriangleSwapper(swapper)
     moving = moving_faces(target("hopper"), frames)
-    faces = [Face(box=np.r_[pts.min(0), pts.max(0)], score=1.0, landmarks=pts) for _, pts in moving]
+    faces = [Face(box=face_box(pts), score=1.0, landmarks=pts) for _, pts in moving]
     merge = MergeStage(MergeConfig(color="rct"))
     animate = AnimateStage(SwapConfig(mode="animate"), TrackConfig(), target=target("hopper"))
     animate.open()

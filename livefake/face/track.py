@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from livefake.config import TrackConfig
+from livefake.face.align import face_box
 from livefake.face.assets import FaceModelPaths, require_models
 from livefake.face.detect import Detection, FaceDetector, as_bgr, window_count
 from livefake.face.landmarks import EYE_LINE, FaceFit, FaceRegion, LandmarkModel
@@ -56,10 +57,6 @@ def next_region(current: FaceRegion, landmarks: np.ndarray) -> FaceRegion:
     turn = abs((proposed.angle - current.angle + np.pi) % (2 * np.pi) - np.pi)
     held = shift < REGION_HOLD_SHIFT and scale < REGION_HOLD_SCALE and turn < REGION_HOLD_ANGLE
     return current if held else proposed
-
-
-def landmark_box(landmarks: np.ndarray) -> np.ndarray:
-    return np.concatenate([landmarks.min(axis=0), landmarks.max(axis=0)]).astype(np.float32)
 
 
 def keypoints_from_landmarks(landmarks: np.ndarray) -> np.ndarray:
@@ -156,7 +153,7 @@ class FaceTracker:
 
     def add_new_faces(self, image: np.ndarray, detections: list[Detection], lost: list[Track]) -> None:
         """Start tracks for detections no current track covers; one where a face was just lost keeps its id."""
-        boxes = [landmark_box(track.fit.landmarks) for track in self.tracks]
+        boxes = [face_box(track.fit.landmarks) for track in self.tracks]
         fresh = [d for d in detections if all(overlap(d.box, box) <= NEW_FACE_OVERLAP for box in boxes)]
         room = max(self.config.max_faces - len(self.tracks), 0)
         first = self.landmarks.fit_many(image, [FaceRegion.from_detection(d) for d in fresh[:room]])
@@ -169,8 +166,8 @@ class FaceTracker:
 
     def start_track(self, fit: FaceFit, lost: list[Track]) -> Track:
         """A track for a newly found face: a just-lost track in the same place, or a new id."""
-        box = landmark_box(fit.landmarks)
-        previous = [track for track in lost if same_place(landmark_box(track.fit.landmarks), box)]
+        box = face_box(fit.landmarks)
+        previous = [track for track in lost if same_place(face_box(track.fit.landmarks), box)]
         if previous:
             track = previous[0]
             lost.remove(track)
@@ -189,15 +186,15 @@ class FaceTracker:
         """Drop the younger of two tracks that have converged on the same face."""
         kept: list[Track] = []
         for track in sorted(tracks, key=lambda t: t.track_id):
-            box = landmark_box(track.fit.landmarks)
-            if all(overlap(box, landmark_box(other.fit.landmarks)) <= DUPLICATE_OVERLAP for other in kept):
+            box = face_box(track.fit.landmarks)
+            if all(overlap(box, face_box(other.fit.landmarks)) <= DUPLICATE_OVERLAP for other in kept):
                 kept.append(track)
         return kept
 
     def to_face(self, track: Track, shape: tuple[int, ...]) -> Face:
         landmarks = track.smoothed
         return Face(
-            box=landmark_box(landmarks),
+            box=face_box(landmarks),
             score=float(track.fit.score),
             landmarks=landmarks,
             keypoints=keypoints_from_landmarks(landmarks),
@@ -271,7 +268,7 @@ def find_faces(image_bgr: np.ndarray, models_dir: str | Path | None = None) -> l
         if fit.score < 0.5:
             continue
         face = Face(
-            box=landmark_box(fit.landmarks),
+            box=face_box(fit.landmarks),
             score=fit.score,
             landmarks=fit.landmarks,
             keypoints=keypoints_from_landmarks(fit.landmarks),

@@ -23,6 +23,7 @@ import numpy as np
 
 from livefake.config import SwapConfig, TrackConfig
 from livefake.face import mesh
+from livefake.face.align import face_box
 from livefake.pipeline.frame import Face, Frame
 from livefake.pipeline.stage import Stage
 from livefake.swap.photo import TargetFace, load_target_face, mouth_openness
@@ -219,5 +220,4 @@ def largest_face_landmarks(faces: list[Face]) -> np.ndarray | None:
 
 def _face_at(landmarks: np.ndarray) -> Face:
     points = landmarks.astype(np.float32)
-    box = np.concatenate([points.min(axis=0), points.max(axis=0)])
-    return Face(box=box, score=1.0, landmarks=points)
+    return Face(box=face_box(points), score=1.0, landmarks=points)

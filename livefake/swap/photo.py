@@ -18,6 +18,7 @@ import numpy as np
 from livefake.config import SwapConfig, TrackConfig
 from livefake.errors import InputError
 from livefake.face import mesh
+from livefake.face.align import face_box
 from livefake.pipeline.frame import Face, Frame, SwappedFace
 from livefake.pipeline.stage import Stage
 from livefake.swap.triangles import TriangleWarper, delaunay_triangles
@@ -167,7 +168,7 @@ def faces_to_swap(faces: list[Face]) -> list[tuple[int, np.ndarray]]:
     almost always a false detection of part of it, so only the bigger one is swapped.
     """
     landmarks = {i: face.landmarks for i, face in enumerate(faces) if face.landmarks is not None}
-    boxes = {i: _box_of(points) for i, points in landmarks.items()}
+    boxes = {i: face_box(points) for i, points in landmarks.items()}
     keep = []
     for index, box in boxes.items():
         area = _area(box)
@@ -178,10 +179,6 @@ def faces_to_swap(faces: list[Face]) -> list[tuple[int, np.ndarray]]:
         if not inside_larger:
             keep.append((index, landmarks[index]))
     return keep
-
-
-def _box_of(landmarks: np.ndarray) -> np.ndarray:
-    return np.concatenate([landmarks.min(axis=0), landmarks.max(axis=0)]).astype(np.float64)
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
