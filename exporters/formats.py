@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from livefake.errors import DeviceError, InputError, ModelError
+from livefake.exporters.catalog import EXPORT_FORMATS
 from livefake.exporters.fidelity import measure_fidelity
 from livefake.exporters.fp16 import check_fp16, convert_fp16
 from livefake.exporters.job import ExportJob, ExportReport, ExportRequest
@@ -34,7 +35,11 @@ class ExportFormat:
     name: str
     description: str
     finish: Callable[[ExportJob, Path], None]  # checked fp32 model at job.fp32_path -> the given path
-    preflight: Callable[[str | None], None] = lambda calibration: None  # fail before any work
+    preflight: Callable[[str | None], None]  # fail before any work
+
+
+def no_preflight(calibration: str | None) -> None:
+    """Nothing to check before the work starts."""
 
 
 def needs_calibration(calibration: str | None) -> None:
@@ -97,21 +102,14 @@ def finish_tensorrt(job: ExportJob, final: Path) -> None:
     shutil.copyfile(job.request.out, final)
 
 
+FINISH_STEPS: dict[str, tuple[Callable[[ExportJob, Path], None], Callable[[str | None], None]]] = {
+    "onnx": (finish_onnx, no_preflight),
+    "int8": (finish_int8, needs_calibration),
+    "fp16": (finish_fp16, no_preflight),
+    "tensorrt": (finish_tensorrt, needs_tensorrt),
+}  # one per name in livefake.exporters.catalog.EXPORT_FORMATS
 FORMATS: dict[str, ExportFormat] = {
-    entry.name: entry
-    for entry in (
-        ExportFormat("onnx", "fp32 ONNX, checked against PyTorch (any provider)", finish_onnx),
-        ExportFormat(
-            "int8", "static int8 QDQ, per-channel, calibrated on faceset crops (CPU)", finish_int8, needs_calibration
-        ),
-        ExportFormat("fp16", "fp16 ONNX with float32 input/outputs (GPU)", finish_fp16),
-        ExportFormat(
-            "tensorrt",
-            "ONNX + TensorRT engine and timing caches beside it (NVIDIA GPU)",
-            finish_tensorrt,
-            needs_tensorrt,
-        ),
-    )
+    name: ExportFormat(name, description, *FINISH_STEPS[name]) for name, description in EXPORT_FORMATS.items()
 }
 
 

@@ -1,4 +1,4 @@
-"""The common model interface: configuration, the two-identity autoencoder, architecture specs.
+"""The common model interface: the configuration and the two-identity autoencoder.
 
 Every architecture holds both identities in one ``nn.Module``:
 
@@ -14,8 +14,7 @@ layout and a mask B x 1 x H x W in [0, 1].
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import torch
@@ -89,20 +88,6 @@ class SwapModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model(x, self.identity)
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A registered architecture: how to build it and what it accepts."""
-
-    name: str
-    build: Callable[[ModelConfig], SwapAutoencoder]
-    description: str
-    min_resolution: int = 64
-    max_resolution: int = 320
-    resolution_multiple: int = 16
-    defaults: dict[str, int] = field(default_factory=dict)
-    widths: tuple[str, ...] = ("encoder_dims", "inter_dims", "decoder_dims", "mask_dims")  # the ones it uses
 
 
 def check_identity(identity: str) -> None:

@@ -11,7 +11,6 @@ import torch
 from torch import nn
 
 from livefake.models.base import (
-    Architecture,
     DecoderPerIdentity,
     ModelConfig,
 )
@@ -76,10 +75,3 @@ class DFModel(DecoderPerIdentity):
         )
         init_weights(self)
 
-
-ARCHITECTURE = Architecture(
-    name="df",
-    build=DFModel,
-    description="shared encoder + inter, one decoder per identity (DeepFaceLab DF)",
-    defaults={"encoder_dims": 64, "inter_dims": 256, "decoder_dims": 64, "mask_dims": 22},
-)

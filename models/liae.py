@@ -11,7 +11,6 @@ from __future__ import annotations
 import torch
 
 from livefake.models.base import (
-    Architecture,
     ModelConfig,
     SwapAutoencoder,
     check_identity,
@@ -40,10 +39,3 @@ class LIAEModel(SwapAutoencoder):
         face, mask = self.decoder(torch.cat([first, shared], dim=1))
         return face, mask
 
-
-ARCHITECTURE = Architecture(
-    name="liae",
-    build=LIAEModel,
-    description="shared encoder and decoder, inter_ab + inter_src codes (DeepFaceLab LIAE)",
-    defaults={"encoder_dims": 64, "inter_dims": 256, "decoder_dims": 64, "mask_dims": 22},
-)

@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 from livefake.models.base import (
-    Architecture,
     DecoderPerIdentity,
     ModelConfig,
 )
@@ -77,12 +76,3 @@ class LiteModel(DecoderPerIdentity):
         )
         init_weights(self)
 
-
-ARCHITECTURE = Architecture(
-    name="lite",
-    build=LiteModel,
-    description="depthwise-separable DF for CPU real time (<= 1.2 GFLOPs at 128 px)",
-    resolution_multiple=32,
-    defaults={"encoder_dims": 48, "inter_dims": 256, "decoder_dims": 64, "mask_dims": 0},
-    widths=("encoder_dims", "inter_dims", "decoder_dims"),
-)

@@ -1,27 +1,26 @@
-"""Swap-model architectures by name: df, liae and lite, each described by its module's ``ARCHITECTURE``.
+"""Swap models by architecture name: ``build_model(config)`` builds the one ``config.arch`` names.
 
-``build_model(config)`` builds the architecture ``config.arch`` names, after checking the
-resolution and widths against its spec. The common interface is in ``livefake.models.base``.
+The architectures are described in ``livefake.models.catalog`` (torch-free); the config is
+checked against that description (resolution, widths) before the model is built. The common
+interface is in ``livefake.models.base``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from livefake.errors import InputError
-from livefake.models.base import Architecture, ModelConfig, SwapAutoencoder
-from livefake.models.df import ARCHITECTURE as DF
-from livefake.models.liae import ARCHITECTURE as LIAE
-from livefake.models.lite import ARCHITECTURE as LITE
+from livefake.models.base import ModelConfig, SwapAutoencoder
+from livefake.models.catalog import architecture
+from livefake.models.df import DFModel
+from livefake.models.liae import LIAEModel
+from livefake.models.lite import LiteModel
 
-ARCHITECTURES: dict[str, Architecture] = {spec.name: spec for spec in (DF, LIAE, LITE)}
-
-
-def architecture(name: str) -> Architecture:
-    if name not in ARCHITECTURES:
-        raise InputError(f"unknown architecture {name!r}: choose one of {sorted(ARCHITECTURES)}")
-    return ARCHITECTURES[name]
+MODEL_CLASSES: dict[str, Callable[[ModelConfig], SwapAutoencoder]] = {
+    "df": DFModel, "liae": LIAEModel, "lite": LiteModel,
+}  # one per name in livefake.models.catalog.ARCHITECTURES
 
 
 def default_config(arch: str, resolution: int, face_type: str = "whole", **widths: int | None) -> ModelConfig:
@@ -48,4 +47,4 @@ def validate_config(config: ModelConfig) -> None:
 def build_model(config: ModelConfig) -> SwapAutoencoder:
     """Build the architecture named by ``config.arch``; InputError for an unknown name or size."""
     validate_config(config)
-    return architecture(config.arch).build(config)
+    return MODEL_CLASSES[config.arch](config)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 
+from livefake.exporters.catalog import EXPORT_FORMATS
+
 NAME = "export"
 HELP = "export a trained checkpoint to ONNX (fp32, int8, fp16) or a TensorRT engine, checked"
-FORMAT_NAMES = ("onnx", "int8", "fp16", "tensorrt")  # the table lives in livefake.exporters.formats
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", metavar="RUN_OR_CKPT", help="training run folder or checkpoint file")
-    parser.add_argument("--to", dest="format", choices=FORMAT_NAMES, default="onnx", help="format (default onnx)")
+    formats = tuple(EXPORT_FORMATS)
+    parser.add_argument("--to", dest="format", choices=formats, default="onnx", help="format (default onnx)")
     parser.add_argument("--out", required=True, metavar="FILE", help="model file to write")
     parser.add_argument(
         "--calibration", metavar="FACESET", help="faceset for int8 calibration and checks (default: the run's src)"
@@ -32,11 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from livefake.exporters.formats import FORMATS, run_export
+    from livefake.exporters.formats import run_export
     from livefake.exporters.job import INT8_MIN_PSNR, ExportRequest
     from livefake.exporters.quantize import Int8Settings
 
-    assert set(FORMATS) == set(FORMAT_NAMES)
     request = ExportRequest(
         checkpoint=args.checkpoint, format=args.format, out=args.out, identity=args.identity,
         calibration=args.calibration,

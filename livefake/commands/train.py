@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from livefake.models.catalog import ARCHITECTURES
+
 NAME = "train"
 HELP = "train a face-swap model from two facesets (src = the person in the video, dst = the face to wear)"
 DESCRIPTION = """\
@@ -29,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--src", required=True, metavar="FACESET_A", help="faceset of the person in the video")
     add("--dst", required=True, metavar="FACESET_B", help="faceset of the face they will wear")
     add("--out", required=True, metavar="RUN", help="run folder (resumed when it has a checkpoint)")
-    add("--arch", default="lite", choices=("df", "liae", "lite"), help="architecture (default lite)")
+    add("--arch", default="lite", choices=tuple(ARCHITECTURES), help="architecture (default lite)")
     add("--resolution", type=int, default=128, help="crop size in pixels, as the facesets")
     add("--face-type", default="whole", help="face type of the facesets (default whole)")
     add("--batch", type=int, default=8, help="faces per identity per step (default 8)")
