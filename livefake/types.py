@@ -14,3 +14,4 @@ Mask: TypeAlias = np.ndarray  # float32 in [0, 1], H x W
 Landmarks: TypeAlias = np.ndarray  # float32 N x 2 points (x, y) in image pixels
 Matrix: TypeAlias = np.ndarray  # float 2 x 3 affine or 3 x 3 homography, mapping (x, y) pixels
 Box: TypeAlias = np.ndarray  # float32 (4,): x0, y0, x1, y1 in image pixels
+PixelBox: TypeAlias = tuple[int, int, int, int]  # x0, y0, x1, y1 whole pixels, x1 and y1 exclusive

@@ -10,7 +10,6 @@ The frame's image is changed in place; frames with no swapped faces pass through
 from __future__ import annotations
 
 import cv2
-import numpy as np
 
 from livefake.config import MergeConfig
 from livefake.errors import InputError
@@ -20,9 +19,10 @@ from livefake.merge.mask import face_size_px, merge_mask
 from livefake.merge.paste import paste_back, scaled_matrix
 from livefake.pipeline.frame import Face, Frame, SwappedFace
 from livefake.pipeline.stage import Stage
+from livefake.types import Image
 
 
-def sharpen(image_bgr: np.ndarray, amount: float) -> np.ndarray:
+def sharpen(image_bgr: Image, amount: float) -> Image:
     """Unsharp mask: ``image + amount * (image - blur(image))``."""
     blurred = cv2.GaussianBlur(image_bgr, (0, 0), 1.5)
     return cv2.addWeighted(image_bgr, 1.0 + amount, blurred, -amount, 0.0)
@@ -49,7 +49,7 @@ class MergeStage(Stage):
             self.merge_face(frame.image, frame.faces[swapped.face_index], swapped)
         return frame
 
-    def merge_face(self, image: np.ndarray, face: Face, swapped: SwappedFace) -> None:
+    def merge_face(self, image: Image, face: Face, swapped: SwappedFace) -> None:
         """Blend one swapped face into ``image`` in place."""
         if face.landmarks is None:
             raise InputError("merge: a swapped face has no landmarks; the track stage must supply them")

@@ -22,6 +22,7 @@ from livefake.face.align import face_box
 from livefake.pipeline.frame import Face, Frame, SwappedFace
 from livefake.pipeline.stage import Stage
 from livefake.swap.triangles import TriangleWarper, delaunay_triangles
+from livefake.types import Image, Landmarks, PixelBox
 
 MIN_TARGET_FACE_PX = 80  # narrower target faces are too blurry to swap in
 TARGET_MARGIN = 0.15  # of the face size, kept around the target face when cutting the photo
@@ -59,7 +60,7 @@ def load_target_face(path: str | None, models_dir: str | None = None) -> TargetF
     return target_from_faces(image, faces, source)
 
 
-def target_from_faces(image: np.ndarray, faces: list[Face], source: str) -> TargetFace:
+def target_from_faces(image: Image, faces: list[Face], source: str) -> TargetFace:
     """Check that ``faces`` holds exactly one usable face and make the target from it."""
     name = Path(source).name
     if not faces:
@@ -95,7 +96,7 @@ def warp_points(extra: int = EXTRA_WARP_POINTS) -> np.ndarray:
     return np.array(chosen, dtype=np.int32)
 
 
-def triangles_inside(points: np.ndarray, contour: tuple[int, ...], subset: np.ndarray) -> np.ndarray:
+def triangles_inside(points: Landmarks, contour: tuple[int, ...], subset: np.ndarray) -> np.ndarray:
     """Delaunay triangles over ``points[subset]`` (as indices into ``points``) inside ``contour``."""
     triangles = subset[delaunay_triangles(points[subset])]
     polygon = points[list(contour)].astype(np.float32).reshape(-1, 1, 2)
@@ -122,7 +123,7 @@ class PhotoSwapper:
         self.warper = TriangleWarper(points, triangles_inside(points, mesh.FACE_OVAL, warp_points()))
         self._inner_mouth = np.array(mesh.LIPS_INNER, dtype=np.int32)
 
-    def swap(self, image: np.ndarray, landmarks: np.ndarray, face_index: int) -> SwappedFace | None:
+    def swap(self, image: Image, landmarks: Landmarks, face_index: int) -> SwappedFace | None:
         """The target warped onto ``landmarks`` (frame px) in a crop of their box; None if off-frame."""
         box = landmark_box(landmarks, image.shape[1], image.shape[0])
         if box is None:
@@ -153,7 +154,7 @@ class PhotoSwapper:
         return covered.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
-def mouth_openness(inner_lips: np.ndarray) -> float:
+def mouth_openness(inner_lips: Landmarks) -> float:
     """Area inside the inner lip contour over the squared mouth width (0 when shut)."""
     width = float(np.ptp(inner_lips[:, 0]))
     if width < 1.0:
@@ -189,7 +190,7 @@ def _area(box: np.ndarray) -> float:
     return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))
 
 
-def landmark_box(landmarks: np.ndarray, width: int, height: int) -> tuple[int, int, int, int] | None:
+def landmark_box(landmarks: Landmarks, width: int, height: int) -> PixelBox | None:
     """Integer box (x0, y0, x1, y1) around the landmarks, one pixel of margin, clipped to the frame."""
     x0, y0 = np.floor(landmarks.min(axis=0)).astype(int) - 1
     x1, y1 = np.ceil(landmarks.max(axis=0)).astype(int) + 2
