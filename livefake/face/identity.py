@@ -22,7 +22,6 @@ from livefake.errors import InputError, ModelError
 from livefake.types import Box, Image, Landmarks
 
 SAME_PERSON_THRESHOLD = 0.6
-EMBEDDING_SIZE = 128
 CACHE_SIZE = 256
 BOX_PER_MESH_WIDTH = 0.97  # side of a dlib detector box / width of the 468-point mesh
 MISSING_EXTRA = (
