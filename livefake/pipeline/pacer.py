@@ -14,13 +14,14 @@ class FramePacer:
     """Releases a frame of media time ``t`` at ``start + t``; ``start`` is the first call's clock.
 
     One call sleeps at most ``max_sleep_s``. A caller late by more than ``resync_s`` restarts the
-    clock from now instead of bursting to catch up (``math.inf``: always catch up).
+    clock from now instead of bursting to catch up (``math.inf``: always catch up). Both default
+    to one frame period: a steady stream that never waits long and never bursts.
     """
 
-    def __init__(self, fps: float = 30.0, resync_s: float = 0.5, max_sleep_s: float = 1.0) -> None:
+    def __init__(self, fps: float = 30.0, resync_s: float | None = None, max_sleep_s: float | None = None) -> None:
         self.fps = fps
-        self.resync_s = resync_s
-        self.max_sleep_s = max_sleep_s
+        self.resync_s = 1.0 / fps if resync_s is None else resync_s
+        self.max_sleep_s = 1.0 / fps if max_sleep_s is None else max_sleep_s
         self._start: float | None = None
         self._count = 0
 
@@ -39,11 +40,6 @@ class FramePacer:
         """Sleep until the next frame of a steady ``fps`` stream is due."""
         self.wait_until(self._count / self.fps)
         self._count += 1
-
-
-def steady_pacer(fps: float) -> FramePacer:
-    """A pacer that never sleeps longer than one period and restarts when a period late."""
-    return FramePacer(fps, resync_s=1.0 / fps, max_sleep_s=1.0 / fps)
 
 
 def catch_up_pacer(fps: float, max_sleep_s: float = math.inf) -> FramePacer:

@@ -22,7 +22,7 @@ import numpy as np
 from livefake.config import OutputConfig
 from livefake.errors import DeviceError
 from livefake.pipeline.frame import Frame
-from livefake.pipeline.pacer import FramePacer, steady_pacer
+from livefake.pipeline.pacer import FramePacer
 from livefake.pipeline.stage import Sink, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class VirtualCameraSink(Sink):
                 reasons.append(f"{name}: {error}".replace("\n", "; "))
                 continue
             self.pixel_format, self.size, self._convert = name, (width, height), convert
-            self._pacer = steady_pacer(fps) if self.pace else None
+            self._pacer = FramePacer(fps) if self.pace else None
             log.info("virtual camera %s: %dx%d %s at %.1f fps", self._camera.device, width, height, name, fps)
             return
         raise DeviceError(f"no virtual camera device ({_summary(reasons)}): {virtual_camera_fix()}")

@@ -39,7 +39,7 @@ class VideoFileSource(Source):
         self._fps = 30.0
         self._expected = 0
         self._decoded = 0
-        self._pacer = FramePacer()
+        self._pacer = FramePacer(resync_s=0.5, max_sleep_s=1.0)
         self._emitted = 0  # frames returned over all loops: the pacing clock
         self._loop_offset = 0.0  # seconds of media played in earlier loops: pts never go back
         self._last_pts = 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from livefake.pipeline import pacer
-from livefake.pipeline.pacer import FramePacer, catch_up_pacer, steady_pacer
+from livefake.pipeline.pacer import FramePacer, catch_up_pacer
 
 
 class FakeClock:
@@ -39,7 +39,7 @@ def test_frames_leave_at_their_media_time(clock: FakeClock) -> None:
 
 
 def test_a_late_caller_restarts_the_clock_instead_of_bursting(clock: FakeClock) -> None:
-    paced = steady_pacer(10.0)
+    paced = FramePacer(10.0)
     paced.wait()
     clock.now += 1.0  # ten periods late
     paced.wait()
