@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from livefake.errors import InputError
-from livefake.faceset import read_face_image, read_faceset
+from livefake.faceset.format import read_face_image, read_faceset
 
 MIN_CROPS = 8
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from livefake.errors import DeviceError, InputError, ModelError
+from livefake.exporters.catalog import EXPORT_FORMATS
 from livefake.exporters.fidelity import measure_fidelity
 from livefake.exporters.fp16 import check_fp16, convert_fp16
 from livefake.exporters.job import ExportJob, ExportReport, ExportRequest
@@ -41,7 +42,11 @@ class ExportFormat:
     name: str
     description: str
     finish: Callable[[ExportJob, Path], None]  # checked fp32 model at job.fp32_path -> the given path
-    preflight: Callable[[str | None], None] = lambda calibration: None  # fail before any work
+    preflight: Callable[[str | None], None]  # fail before any work
+
+
+def no_preflight(calibration: str | None) -> None:
+    """Nothing to check before the work starts."""
 
 
 def needs_calibration(calibration: str | None) -> None:
@@ -109,6 +114,12 @@ def finish_tensorrt(job: ExportJob, final: Path) -> None:
     job.companions.append((cache_dir(staged), cache_dir(out)))
 
 
+FINISH_STEPS: dict[str, tuple[Callable[[ExportJob, Path], None], Callable[[str | None], None]]] = {
+    "onnx": (finish_onnx, no_preflight),
+    "int8": (finish_int8, needs_calibration),
+    "fp16": (finish_fp16, no_preflight),
+    "tensorrt": (finish_tensorrt, needs_tensorrt),
+}  # one per name in livefake.exporters.catalog.EXPORT_FORMATS
 FORMATS: dict[str, ExportFormat] = {
     entry.name: entry
     for entry in (

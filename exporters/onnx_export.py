@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from livefake.errors import ModelError
-from livefake.models.registry import SwapAutoencoder
+from livefake.models.base import SwapAutoencoder
 from livefake.runtime.contract import INPUT_NAME, MIN_OPSET, OUTPUT_FACE, OUTPUT_MASK, contract_metadata
 from livefake.runtime.session import ModelSession, SessionOptions
 
@@ -58,8 +58,9 @@ def prepare_export(checkpoint: str | Path, identity: str = "dst") -> tuple[Expor
     Also returns the faceset the model was trained on for its input side (``src``), the
     natural calibration data, when the checkpoint names one.
     """
+    from livefake.models.base import IDENTITIES
     from livefake.models.checkpoint import load_checkpoint, restore_module
-    from livefake.models.registry import IDENTITIES, build_model
+    from livefake.models.registry import build_model
 
     if identity not in IDENTITIES:
         raise ModelError(f"identity {identity!r} is not one of {', '.join(IDENTITIES)}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from livefake.models.registry import SwapAutoencoder
+from livefake.models.base import SwapAutoencoder
 
 HEAD_NAMES = ("face", "mask")
 

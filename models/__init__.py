@@ -1,22 +1,5 @@
-"""PyTorch side: architectures, faceset dataset and trainer (installed as livefake.models)."""
+"""PyTorch side: architectures, faceset dataset and trainer (installed as livefake.models).
 
-from livefake.models import df, liae, lite  # noqa: F401  (register the architectures)
-from livefake.models.registry import (
-    ARCHITECTURES,
-    IDENTITIES,
-    Architecture,
-    ModelConfig,
-    SwapAutoencoder,
-    build_model,
-    default_config,
-)
-
-__all__ = [
-    "ARCHITECTURES",
-    "IDENTITIES",
-    "Architecture",
-    "ModelConfig",
-    "SwapAutoencoder",
-    "build_model",
-    "default_config",
-]
+The package itself imports nothing, so ``livefake.models.catalog`` (the architectures as data)
+is usable without torch. Build models with ``livefake.models.registry.build_model``.
+"""

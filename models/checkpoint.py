@@ -27,7 +27,8 @@ from safetensors.torch import save as save_tensors
 from torch import nn
 
 from livefake.errors import ModelError
-from livefake.models.registry import ModelConfig, SwapAutoencoder, build_model
+from livefake.models.base import ModelConfig, SwapAutoencoder
+from livefake.models.registry import build_model
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 PREVIOUS_FILE = "checkpoint.previous.safetensors"

@@ -18,7 +18,7 @@ import numpy as np
 from livefake.errors import InputError
 from livefake.face import mesh
 from livefake.face.masks import hull_mask, region_mask
-from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset
+from livefake.faceset.format import Faceset, FacesetFace, read_face_image, read_faceset
 from livefake.models.augment import (
     AugmentConfig,
     apply_affine,

@@ -10,13 +10,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from livefake.models.blocks import DenseBottleneck, Downscale, ResidualBlock, Upscale, init_weights
-from livefake.models.registry import (
-    Architecture,
+from livefake.models.base import (
     DecoderPerIdentity,
     ModelConfig,
-    register_architecture,
 )
+from livefake.models.blocks import DenseBottleneck, Downscale, ResidualBlock, Upscale, init_weights
 
 
 class Encoder(nn.Module):
@@ -77,12 +75,3 @@ class DFModel(DecoderPerIdentity):
         )
         init_weights(self)
 
-
-register_architecture(
-    Architecture(
-        name="df",
-        build=DFModel,
-        description="shared encoder + inter, one decoder per identity (DeepFaceLab DF)",
-        defaults={"encoder_dims": 64, "inter_dims": 256, "decoder_dims": 64, "mask_dims": 22},
-    )
-)

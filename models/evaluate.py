@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from livefake.models.base import SwapAutoencoder
 from livefake.models.dataset import FaceSamples, plain_batch
-from livefake.models.registry import SwapAutoencoder
 from livefake.models.step import swap_faces
 
 

@@ -34,7 +34,3 @@ def count_macs(module: nn.Module, example: torch.Tensor) -> int:
         for hook in hooks:
             hook.remove()
     return total
-
-
-def parameter_count(module: nn.Module) -> int:
-    return sum(parameter.numel() for parameter in module.parameters())

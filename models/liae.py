@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import torch
 
-from livefake.models.blocks import init_weights
-from livefake.models.df import Decoder, Encoder, Inter
-from livefake.models.registry import (
-    Architecture,
+from livefake.models.base import (
     ModelConfig,
     SwapAutoencoder,
     check_identity,
-    register_architecture,
 )
+from livefake.models.blocks import init_weights
+from livefake.models.df import Decoder, Encoder, Inter
 
 
 class LIAEModel(SwapAutoencoder):
@@ -41,12 +39,3 @@ class LIAEModel(SwapAutoencoder):
         face, mask = self.decoder(torch.cat([first, shared], dim=1))
         return face, mask
 
-
-register_architecture(
-    Architecture(
-        name="liae",
-        build=LIAEModel,
-        description="shared encoder and decoder, inter_ab + inter_src codes (DeepFaceLab LIAE)",
-        defaults={"encoder_dims": 64, "inter_dims": 256, "decoder_dims": 64, "mask_dims": 22},
-    )
-)

@@ -12,6 +12,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from livefake.models.base import (
+    DecoderPerIdentity,
+    ModelConfig,
+)
 from livefake.models.blocks import (
     DenseBottleneck,
     SeparableConv,
@@ -19,12 +23,6 @@ from livefake.models.blocks import (
     SeparableUpscale,
     activation,
     init_weights,
-)
-from livefake.models.registry import (
-    Architecture,
-    DecoderPerIdentity,
-    ModelConfig,
-    register_architecture,
 )
 
 
@@ -78,14 +76,3 @@ class LiteModel(DecoderPerIdentity):
         )
         init_weights(self)
 
-
-register_architecture(
-    Architecture(
-        name="lite",
-        build=LiteModel,
-        description="depthwise-separable DF for CPU real time (<= 1.2 GFLOPs at 128 px)",
-        resolution_multiple=32,
-        defaults={"encoder_dims": 48, "inter_dims": 256, "decoder_dims": 64, "mask_dims": 0},
-        widths=("encoder_dims", "inter_dims", "decoder_dims"),
-    )
-)

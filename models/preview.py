@@ -85,12 +85,6 @@ class LossLog:
                 writer.writeheader()
             writer.writerow(row)
 
-    def value_at(self, step: int, key: str) -> float:
-        for row in self.rows:
-            if int(row["step"]) == step:
-                return row[key]
-        raise KeyError(f"no loss logged at step {step}")
-
     def _rewrite(self) -> None:
         if not self.rows:
             self.path.unlink(missing_ok=True)

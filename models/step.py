@@ -25,7 +25,6 @@ from livefake.models.losses import (
     weighted_total,
 )
 from livefake.models.preview import preview_grid, write_png
-from livefake.models.registry import IDENTITIES, SwapAutoencoder
 
 PREVIEW_FACES = 6
 Tensors = tuple[torch.Tensor, ...]  # (inputs, targets, masks, regions), NCHW

@@ -1,4 +1,4 @@
-"""Small facesets cut from the generated clips (livefake.synthetic) without the face tracker.
+"""Small facesets cut from the generated clips (livefake.sources.synthetic) without the face tracker.
 
 For tests, benchmarks and demos. The landmarks are MediaPipe's canonical face
 (``mesh.MEAN_FACE``, 468 points) placed on the portrait by a similarity fitted to eye and
@@ -17,8 +17,8 @@ import numpy as np
 
 from livefake.face import mesh
 from livefake.face.align import alignment_matrix, similarity_fit, transform_points, warp_to_crop
-from livefake.faceset import Faceset, FacesetFace, write_faceset
-from livefake.synthetic import ClipSpec, render_frames
+from livefake.faceset.format import Faceset, FacesetFace, write_faceset
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 # Portrait pixels of (right eye centre, left eye centre, mouth centre): subject's right = image left.
 PORTRAIT_KEYPOINTS = {

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from livefake.errors import InputError
 from livefake.models.augment import AugmentConfig
+from livefake.models.base import IDENTITIES, ModelConfig, SwapAutoencoder
 from livefake.models.checkpoint import (
     LoadedCheckpoint,
     TrainState,
@@ -198,6 +199,11 @@ class Trainer:
             self.write_preview()
             self.write_loss_plot()
         return checkpoint
+
+    def _progress_bar(self) -> tqdm:
+        return tqdm(
+            total=self.args.max_steps, initial=self.step, unit="it", disable=not self.args.progress, dynamic_ncols=True
+        )
 
     def save(self, started: float) -> Path:
         elapsed = self.elapsed_before + time.monotonic() - started

@@ -11,7 +11,7 @@ Without ``--checkpoint`` the model is ``lite``-128 at its default widths with st
 (``livefake.exporters.stand_in``: random, scaled layer by layer so nothing vanishes or
 saturates). Latency does not depend on the weights; PSNR does, so the PSNR figures are a proxy
 until measured on a trained checkpoint. Calibration and held-out crops come from a generated
-faceset (the Hopper clip of ``livefake.synthetic``): no expressions or 3-D turns.
+faceset (the Hopper clip of ``livefake.sources.synthetic``): no expressions or 3-D turns.
 """
 
 from __future__ import annotations
@@ -36,13 +36,14 @@ from livefake.exporters.fidelity import measure_fidelity
 from livefake.exporters.onnx_export import ExportSource, check_fp32, export_onnx, prepare_export, source_from_model
 from livefake.exporters.quantize import Int8Settings, quantize_int8
 from livefake.exporters.stand_in import stand_in_weights
+from livefake.face.align import face_box
 from livefake.models.registry import build_model, default_config
 from livefake.models.synthetic_faceset import portrait_landmarks, write_synthetic_faceset
 from livefake.pipeline.frame import Face, Frame
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions
+from livefake.sources.synthetic import ClipSpec, render_frames
 from livefake.swap.model import ModelSwapStage
-from livefake.synthetic import ClipSpec, render_frames
 
 RESULTS = Path(__file__).parent / "results"
 RESOLUTION = 128
@@ -114,10 +115,10 @@ def stage_frames(count: int, faces: int) -> list[Frame]:
     spec = ClipSpec(photo="hopper", size=(640, 480), fps=30.0, seconds=count / 30.0, seed=1)
     for index, (image, homography) in enumerate(render_frames(spec)):
         points = cv2.perspectiveTransform(template.reshape(-1, 1, 2), homography).reshape(-1, 2).astype(np.float32)
-        found = [Face(box=np.r_[points.min(0), points.max(0)], score=1.0, landmarks=points)]
+        found = [Face(box=face_box(points), score=1.0, landmarks=points)]
         if faces == 2:
             shifted = points * 0.5 + np.array([320.0, 40.0], np.float32)
-            found.append(Face(box=np.r_[shifted.min(0), shifted.max(0)], score=1.0, landmarks=shifted))
+            found.append(Face(box=face_box(shifted), score=1.0, landmarks=shifted))
         frames.append(Frame(index=index, t_capture_ns=0, image=image, faces=found))
     return frames
 

@@ -26,8 +26,8 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from livefake.models import build_model, default_config
 from livefake.models.flops import count_macs
+from livefake.models.registry import build_model, default_config
 
 RESULTS = Path(__file__).parent / "results"
 # ONNX Runtime settings timed: (intra-op threads, spin-wait). Spinning is ORT's default; on a

@@ -35,7 +35,8 @@ from livefake.face.align import alignment_matrix, face_box, transform_points, wa
 from livefake.merge.mask import merge_mask
 from livefake.merge.stage import MergeStage
 from livefake.pipeline.frame import Face, Frame, SwappedFace
-from livefake.synthetic import ClipSpec, load_photo, render_frames
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 RESULTS = Path(__file__).parent / "results"
 CROP = 256

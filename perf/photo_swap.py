@@ -32,12 +32,14 @@ import numpy as np
 from tqdm import tqdm
 
 from livefake.config import MergeConfig, SwapConfig, TrackConfig
+from livefake.face.align import face_box
 from livefake.face.track import find_faces
 from livefake.merge.stage import MergeStage
 from livefake.pipeline.frame import Face, Frame
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 from livefake.swap.animate import AnimateStage
 from livefake.swap.photo import PhotoSwapper, TargetFace, landmark_box, target_from_faces
-from livefake.synthetic import ClipSpec, load_photo, render_frames
 
 RESULTS = Path(__file__).parent / "results"
 SIZE = (1280, 720)
@@ -114,7 +116,7 @@ def measure_speed(rounds: int, frames: int) -> dict[str, object]:
     swapper = PhotoSwapper(target("collins"))
     baseline = PerTriangleSwapper(swapper)
     moving = moving_faces(target("hopper"), frames)
-    faces = [Face(box=np.r_[pts.min(0), pts.max(0)], score=1.0, landmarks=pts) for _, pts in moving]
+    faces = [Face(box=face_box(pts), score=1.0, landmarks=pts) for _, pts in moving]
     merge = MergeStage(MergeConfig(color="rct"))
     animate = AnimateStage(SwapConfig(mode="animate"), TrackConfig(), target=target("hopper"))
     animate.open()

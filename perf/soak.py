@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from livefake.demo_clip import demo_clip
+from livefake.bench.plots import plot_run
 from livefake.pipeline import DropPolicy, Pipeline
-from livefake.plots import plot_run
 from livefake.sinks.file import FileSink
 from livefake.sinks.null import NullSink
 from livefake.sources import VideoFileSource
+from livefake.sources.demo import demo_clip
 
 RESULTS = Path(__file__).parent / "results"
 

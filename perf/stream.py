@@ -1,6 +1,6 @@
 """Network stream sink: send->decode latency, quality and sink-thread cost, per protocol.
 
-A receiver in another process (``livefake.sinks.stream.receive_frames``: fflags=nobuffer,
+A receiver in another process (``perf.stream_receiver.receive_frames``: fflags=nobuffer,
 flags=low_delay, small probesize, analyzeduration=0) decodes what ``StreamSink`` sends on
 loopback. Frames carry their index as black/white blocks, so each decoded frame is matched to
 the one sent. Latency = decode time in the receiver - the moment ``write()`` was called
@@ -39,7 +39,7 @@ RECEIVER = textwrap.dedent(
     f"""
     import sys
     import numpy as np
-    from livefake.sinks.stream import receive_frames
+    from perf.stream_receiver import receive_frames
     images, times = receive_frames(sys.argv[1], int(sys.argv[2]), timeout_s=float(sys.argv[3]))
     def index_of(img):
         cells = [img[4:{BLOCK - 4}, b * {BLOCK} + 4:(b + 1) * {BLOCK} - 4].mean() for b in range({BITS})]
@@ -89,7 +89,7 @@ def one_run(protocol: str, frames: list[np.ndarray], fps: float) -> dict[str, fl
         if protocol == "tcp":
             sink.open(StreamInfo(width, height, fps))
         command = [sys.executable, "-c", RECEIVER, receive, str(len(frames)), "20", str(out)]
-        receiver = subprocess.Popen(command)
+        receiver = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1])  # finds perf/
         time.sleep(1.5)
         if protocol != "tcp":
             sink.open(StreamInfo(width, height, fps))

@@ -3,7 +3,7 @@
 Run as ``python perf/track.py`` (``--quick`` for a short run). Writes
 ``perf/results/track.json`` and ``perf/results/track.png``.
 
-Ground truth: the clips of ``livefake.synthetic`` warp a portrait by a known homography H_i
+Ground truth: the clips of ``livefake.sources.synthetic`` warp a portrait by a known homography H_i
 per frame. The landmarks fitted on frame 0 (two passes, no smoothing) are carried to frame i
 by H_i H_0^-1; errors are the mean point distance in inter-ocular distances (IOD, outer eye
 corners). The clips have no expressions or 3-D turns: this scores rigid 2-D motion, exposure
@@ -28,7 +28,7 @@ from livefake.config import TrackConfig
 from livefake.face.assets import require_models
 from livefake.face.landmarks import EYE_LINE
 from livefake.face.track import FaceTracker, find_faces
-from livefake.synthetic import ClipSpec, render_frames
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 RESULTS = Path(__file__).parent / "results"
 SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}

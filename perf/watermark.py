@@ -3,7 +3,7 @@
     python perf/watermark.py                      # 1,000 marked frames, 2,030 unmarked
     python perf/watermark.py --frames 120 --null-frames 200 --library-frames 10   # quick look
 
-Marked frames come from generated 720p clips of both bundled portraits (livefake.synthetic);
+Marked frames come from generated 720p clips of both bundled portraits (livefake.sources.synthetic);
 each is checked clean, after H.264 at 1 Mbps (PyAV libx264, the clip encoded as one video),
 after 50% downscaling, after JPEG quality 70, and after all three in a row. Unmarked frames:
 other generated clips (raw and after H.264) plus the photos at several sizes and JPEG
@@ -31,7 +31,8 @@ from tqdm import tqdm
 from livefake.config import ProvenanceConfig
 from livefake.merge import watermark as wm
 from livefake.merge.provenance import ProvenanceStage
-from livefake.synthetic import clip_frames, h264_round_trip, jpeg_round_trip, load_photo
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import clip_frames, h264_round_trip, jpeg_round_trip
 
 RESULTS = Path(__file__).parent / "results"
 SIZE = (1280, 720)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from livefake.synthetic import ClipSpec, write_clip
+from livefake.sources.synthetic import ClipSpec, write_clip
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_CROSSFADE_S = 0.020
-
 
 def ms_to_samples(ms: float, sample_rate: int) -> int:
     """The whole number of samples nearest to ``ms`` milliseconds."""

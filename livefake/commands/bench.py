@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livefake.benchmark import live_scenario, pipeline_scenario
-    from livefake.plots import plot_run
+    from livefake.bench.plots import plot_run
+    from livefake.bench.scenarios import live_scenario, pipeline_scenario
 
     if args.scenario == "pipeline":
         frames = max(60, int(args.seconds * 1000 / args.stage_ms))

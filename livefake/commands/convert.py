@@ -46,8 +46,8 @@ def refuse_overwriting_input(source: str, output: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from livefake.bench.progress import FrameProgress
     from livefake.builder import build_pipeline
-    from livefake.progress import FrameProgress
 
     refuse_overwriting_input(args.input, args.output)
     config = config_from_args(

@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
 def ensure_face_models() -> None:
     """The demo sets the face models up itself on first use, so one command is enough."""
     from livefake.errors import ModelError
-    from livefake.face.assets import require_models, setup_models
+    from livefake.face.assets import require_models
+    from livefake.install.face_models import setup_models
 
     try:
         require_models()

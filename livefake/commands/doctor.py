@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import glob
-import importlib.util
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 
 NAME = "doctor"
 HELP = "check cameras, virtual cameras, inference providers, audio and face models"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    summary: str
-    fix: str | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from livefake.exporters.catalog import EXPORT_FORMATS
+
 NAME = "export"
 HELP = "export a trained checkpoint to ONNX (fp32, int8, fp16) or a TensorRT engine, checked"
 FORMAT_NAMES = ("onnx", "int8", "fp16", "tensorrt", "triton")  # the table lives in livefake.exporters.formats
@@ -38,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from livefake.exporters.formats import FORMATS, run_export
+    from livefake.exporters.formats import run_export
     from livefake.exporters.job import INT8_MIN_PSNR, ExportRequest
     from livefake.exporters.quantize import Int8Settings
 

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livefake.extract import ExtractConfig, PickMode, extract_faceset
+    from livefake.faceset.extract import ExtractConfig, PickMode, extract_faceset
 
     pick: PickMode = args.pick or ("reference" if args.reference else "largest")
     config = ExtractConfig(

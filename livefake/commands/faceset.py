@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_sort(args: argparse.Namespace) -> int:
-    from livefake.faceset_tools import sort_faceset
+    from livefake.faceset.tools import sort_faceset
 
     faceset = sort_faceset(args.faceset, args.by, progress=sys.stderr.isatty())
     log.info("sorted %d faces of %s by %s", len(faceset.faces), args.faceset, args.by)
@@ -59,7 +59,7 @@ def run_sort(args: argparse.Namespace) -> int:
 
 
 def run_filter(args: argparse.Namespace) -> int:
-    from livefake.faceset_tools import REJECTED_FOLDER, FilterRules, filter_faceset
+    from livefake.faceset.tools import REJECTED_FOLDER, FilterRules, filter_faceset
 
     rules = FilterRules(
         min_blur=args.min_blur, max_yaw=args.max_yaw, max_pitch=args.max_pitch,
@@ -75,7 +75,7 @@ def run_filter(args: argparse.Namespace) -> int:
 
 
 def run_view(args: argparse.Namespace) -> int:
-    from livefake.faceset_tools import write_contact_sheet
+    from livefake.faceset.tools import write_contact_sheet
 
     out = args.out or str(Path(args.faceset) / "contact_sheet.png")
     written = write_contact_sheet(args.faceset, out, args.columns, args.limit)

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from livefake.face.assets import setup_models
+    from livefake.install.face_models import setup_models
 
     paths = setup_models(args.models_dir, progress=not args.quiet, wheel=args.wheel)
     logging.getLogger("livefake").info("face models ready in %s", paths.directory)

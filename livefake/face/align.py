@@ -21,6 +21,7 @@ import numpy as np
 
 from livefake.errors import InputError
 from livefake.face import mesh
+from livefake.types import Box, Image, Landmarks, Matrix
 
 FaceType = Literal["half", "mid", "full", "whole", "head"]
 FACE_TYPES: tuple[str, ...] = get_args(FaceType)
@@ -44,7 +45,7 @@ def _planar(landmarks: np.ndarray) -> np.ndarray:
     return points[:, :2]
 
 
-def similarity_fit(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+def similarity_fit(source: Landmarks, target: Landmarks) -> Matrix:
     """Least-squares similarity (no reflection) taking ``source`` points (N,2) onto ``target``: (2,3)."""
     source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
     s = (source - source_mean) @ np.array([1.0, 1j])
@@ -55,14 +56,14 @@ def similarity_fit(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.hstack([linear, shift[:, None]])
 
 
-def frame_to_canonical(landmarks: np.ndarray) -> np.ndarray:
+def frame_to_canonical(landmarks: Landmarks) -> Matrix:
     """The (2,3) similarity taking frame pixels onto the canonical frontal face (cm, y down)."""
     points = _planar(landmarks)
     rigid = list(mesh.RIGID)
     return similarity_fit(points[rigid], mesh.MEAN_FACE[rigid])
 
 
-def alignment_matrix(landmarks: np.ndarray, face_type: FaceType, size: int) -> np.ndarray:
+def alignment_matrix(landmarks: Landmarks, face_type: FaceType, size: int) -> Matrix:
     """The (2,3) similarity mapping frame pixels to a ``size`` x ``size`` crop of ``face_type``."""
     if face_type not in FACE_WINDOWS:
         raise InputError(f"face type {face_type!r} is not one of {', '.join(FACE_TYPES)}")
@@ -80,7 +81,7 @@ def alignment_matrix(landmarks: np.ndarray, face_type: FaceType, size: int) -> n
 
 
 def warp_to_crop(
-    image: np.ndarray, matrix: np.ndarray, size: int | tuple[int, int], border: int = cv2.BORDER_REPLICATE
+    image: Image, matrix: Matrix, size: int | tuple[int, int], border: int = cv2.BORDER_REPLICATE
 ) -> np.ndarray:
     """Cut the aligned crop out of ``image`` (bilinear); ``size`` is a side or (width, height)."""
     dsize = (size, size) if isinstance(size, int) else size
@@ -89,25 +90,25 @@ def warp_to_crop(
     )
 
 
-def invert_matrix(matrix: np.ndarray) -> np.ndarray:
+def invert_matrix(matrix: Matrix) -> Matrix:
     """The inverse of a (2,3) affine transform, e.g. crop -> frame for paste-back."""
     return cv2.invertAffineTransform(np.asarray(matrix, dtype=np.float64))
 
 
-def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+def transform_points(points: Landmarks, matrix: Matrix) -> Landmarks:
     """Apply a (2,3) affine transform to points (N,2) or (N,3) (x, y used); returns (N,2) float64."""
     xy = np.asarray(points, dtype=np.float64)[:, :2]
     m = np.asarray(matrix, dtype=np.float64)
     return xy @ m[:, :2].T + m[:, 2]
 
 
-def face_box(landmarks: np.ndarray) -> np.ndarray:
+def face_box(landmarks: Landmarks) -> Box:
     """Tight box around the landmarks: (4,) float32 x0, y0, x1, y1."""
     xy = np.asarray(landmarks)[:, :2]
     return np.concatenate([xy.min(axis=0), xy.max(axis=0)]).astype(np.float32)
 
 
-def head_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float, float]:
+def head_pose(landmarks: Landmarks, image_size: tuple[int, int]) -> tuple[float, float, float]:
     """Yaw, pitch and roll in degrees from the landmarks, solving PnP against the canonical model.
 
     ``image_size`` is (width, height); the camera is a pinhole with focal length = the larger side.

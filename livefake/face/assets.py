@@ -11,33 +11,15 @@ beside them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import subprocess
-import sys
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from livefake.errors import ModelError
+from livefake.sources.assets import cache_dir
 
 MEDIAPIPE_VERSION = "0.10.21"
-PINNED_WHEEL = "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
-PINNED_WHEEL_SHA256 = "05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3"
-PINNED_PLATFORM = [
-    "--platform",
-    "manylinux_2_28_x86_64",
-    "--python-version",
-    "3.11",
-    "--implementation",
-    "cp",
-]
-LICENSE_MEMBER = f"mediapipe-{MEDIAPIPE_VERSION}.dist-info/LICENSE"
-NOTICE_NAME = "LICENSE-mediapipe.txt"
 SOURCE_FOLDER = "tflite"  # the original files, kept for the converter's equivalence test
 MANIFEST_NAME = "manifest.json"
 CONVERTER_VERSION = 4  # bump when the conversion changes: older caches are rebuilt by setup
@@ -110,8 +92,7 @@ def default_models_dir() -> Path:
     """$LIVEFAKE_MODELS, else $XDG_CACHE_HOME/livefake/models, else ~/.cache/livefake/models."""
     if os.environ.get("LIVEFAKE_MODELS"):
         return Path(os.environ["LIVEFAKE_MODELS"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "livefake" / "models"
+    return cache_dir().expanduser() / "models"
 
 
 def source_models(models_dir: str | Path | None = None) -> dict[str, Path]:

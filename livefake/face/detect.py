@@ -13,7 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livefake.face.assets import create_session
+from livefake.runtime.session import create_session
+from livefake.types import Box, Image
 
 INPUT_SIZE = 128
 ANCHOR_LAYERS = ((8, 2), (16, 6))  # (stride, anchors per cell) of the short-range model
@@ -35,7 +36,7 @@ class Detection:
     keypoints: np.ndarray
 
 
-def as_bgr(image: np.ndarray) -> np.ndarray:
+def as_bgr(image: Image) -> Image:
     """A uint8 BGR view of any grey (HxW, HxWx1), BGR or BGRA image."""
     if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
         return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
@@ -56,7 +57,7 @@ def blazeface_anchors() -> np.ndarray:
     return np.concatenate(centres)
 
 
-def letterbox(image_bgr: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+def letterbox(image_bgr: Image) -> tuple[np.ndarray, float, float, float]:
     """The 1x128x128x3 RGB float input in [-1, 1], and the scale and offsets used."""
     height, width = image_bgr.shape[:2]
     scale = INPUT_SIZE / max(width, height)
@@ -81,7 +82,7 @@ def decode_boxes(raw: np.ndarray, anchors: np.ndarray) -> tuple[np.ndarray, np.n
     return boxes, keypoints
 
 
-def box_overlap(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def box_overlap(box: Box, boxes: np.ndarray) -> np.ndarray:
     """Intersection over union of one box with many."""
     top_left = np.maximum(box[:2], boxes[:, :2])
     bottom_right = np.minimum(box[2:], boxes[:, 2:])
@@ -123,7 +124,7 @@ class FaceDetector:
         self.min_score = min_score
         self.max_faces = max_faces
 
-    def detect(self, image_bgr: np.ndarray, window: int | None = None) -> list[Detection]:
+    def detect(self, image_bgr: Image, window: int | None = None) -> list[Detection]:
         """Faces in ``image_bgr`` (uint8 BGR or grey), best score first.
 
         All of ``detection_windows`` are searched, or only the one numbered ``window`` (modulo
@@ -179,7 +180,7 @@ class FaceDetector:
         return boxes, keypoints, scores[keep]
 
 
-def shrink_to_input(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def shrink_to_input(image: Image) -> tuple[np.ndarray, np.ndarray]:
     """The frame scaled so its short side is the model's input size, and the (x, y) scale used.
 
     Shrinking averages areas: first by a whole factor (OpenCV's fast path), then the rest linearly.

@@ -7,6 +7,7 @@ import numpy as np
 
 from livefake.pipeline.frame import Face, Frame
 from livefake.pipeline.stage import Stage
+from livefake.types import Image, Landmarks
 
 LANDMARK_COLOUR = (80, 255, 80)  # BGR
 BOX_COLOUR = (255, 200, 0)
@@ -14,7 +15,7 @@ IRIS_COLOUR = (0, 80, 255)
 HAND_COLOUR = (255, 80, 255)
 
 
-def draw_points(image: np.ndarray, points: np.ndarray, colour: tuple[int, int, int]) -> None:
+def draw_points(image: Image, points: Landmarks, colour: tuple[int, int, int]) -> None:
     """Mark each point with a 2x2 dot, in place, skipping points outside the image."""
     height, width = image.shape[:2]
     xy = np.round(points).astype(np.int64)
@@ -24,7 +25,7 @@ def draw_points(image: np.ndarray, points: np.ndarray, colour: tuple[int, int, i
         image[y[inside], x[inside]] = colour
 
 
-def draw_face(image: np.ndarray, face: Face) -> None:
+def draw_face(image: Image, face: Face) -> None:
     """Draw one face onto ``image`` (uint8 BGR) in place."""
     x0, y0, x1, y1 = (int(round(v)) for v in face.box)
     cv2.rectangle(image, (x0, y0), (x1, y1), BOX_COLOUR, 1, cv2.LINE_AA)
@@ -40,7 +41,7 @@ def draw_face(image: np.ndarray, face: Face) -> None:
             cv2.circle(image, tuple(int(round(v)) for v in centre), radius, IRIS_COLOUR, 1, cv2.LINE_AA)
 
 
-def draw_faces(image: np.ndarray, faces: list[Face]) -> np.ndarray:
+def draw_faces(image: Image, faces: list[Face]) -> Image:
     """A copy of ``image`` with every face drawn on it."""
     canvas = image.copy()
     for face in faces:

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from livefake.errors import InputError, ModelError
+from livefake.types import Box, Image, Landmarks
 
 SAME_PERSON_THRESHOLD = 0.6
-EMBEDDING_SIZE = 128
 CACHE_SIZE = 256
 BOX_PER_MESH_WIDTH = 0.97  # side of a dlib detector box / width of the 468-point mesh
 MISSING_EXTRA = (
@@ -34,7 +34,7 @@ def embedding_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(a, np.float64) - np.asarray(b, np.float64)))
 
 
-def box_from_landmarks(landmarks: np.ndarray) -> np.ndarray:
+def box_from_landmarks(landmarks: Landmarks) -> Box:
     """A dlib-style face box (x0, y0, x1, y1) from 468 mesh landmarks.
 
     dlib's HOG detector gives squares about as wide as the mesh, centred on it (measured on the
@@ -61,7 +61,7 @@ class IdentityModel:
         self._detector: Any = None
         self._cache: OrderedDict[tuple[str, tuple[int, ...]], np.ndarray] = OrderedDict()
 
-    def embed(self, image_bgr: np.ndarray, box: np.ndarray | None = None) -> np.ndarray:
+    def embed(self, image_bgr: Image, box: Box | None = None) -> np.ndarray:
         """The 128-d embedding of the face in ``box`` (x0, y0, x1, y1), or of the largest face dlib finds."""
         rgb = np.ascontiguousarray(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
         rect_box = box if box is not None else self.detect(image_bgr)
@@ -79,7 +79,7 @@ class IdentityModel:
             self._cache.popitem(last=False)
         return embedding
 
-    def detect(self, image_bgr: np.ndarray) -> np.ndarray:
+    def detect(self, image_bgr: Image) -> np.ndarray:
         """The largest face dlib's HOG detector finds, as (x0, y0, x1, y1); InputError when none."""
         if self._detector is None:
             self._detector = self._dlib.get_frontal_face_detector()

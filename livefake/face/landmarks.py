@@ -15,8 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livefake.face.assets import create_session
 from livefake.face.detect import Detection, as_bgr
+from livefake.runtime.session import create_session
+from livefake.types import Image, Landmarks, Matrix
 
 LANDMARK_INPUT = 192
 IRIS_INPUT = 64
@@ -43,7 +44,7 @@ class FaceRegion:
         return cls(centre.astype(np.float64), size, eye_line_angle(detection.keypoints[0], detection.keypoints[1]))
 
     @classmethod
-    def from_landmarks(cls, landmarks: np.ndarray) -> FaceRegion:
+    def from_landmarks(cls, landmarks: Landmarks) -> FaceRegion:
         """The region that holds ``landmarks`` (468, 2), squared and widened as mediapipe does."""
         angle = eye_line_angle(landmarks[EYE_LINE[0]], landmarks[EYE_LINE[1]])
         c, s = np.cos(angle), np.sin(angle)
@@ -69,7 +70,7 @@ def eye_line_angle(start: np.ndarray, end: np.ndarray) -> float:
     return float(np.arctan2(end[1] - start[1], end[0] - start[0]))
 
 
-def crop_matrix(region: FaceRegion, out_size: int, flip: bool = False) -> np.ndarray:
+def crop_matrix(region: FaceRegion, out_size: int, flip: bool = False) -> Matrix:
     """The 2x3 affine mapping frame pixels to crop pixels (optionally mirrored left-right)."""
     k = out_size / region.size
     c, s = np.cos(region.angle) * k, np.sin(region.angle) * k
@@ -82,7 +83,7 @@ def crop_matrix(region: FaceRegion, out_size: int, flip: bool = False) -> np.nda
     return matrix
 
 
-def warp_region(image: np.ndarray, region: FaceRegion, out_size: int, flip: bool = False) -> tuple:
+def warp_region(image: Image, region: FaceRegion, out_size: int, flip: bool = False) -> tuple:
     """The region warped to out_size x out_size, and the frame->crop matrix used.
 
     Regions much larger than the crop are first shrunk with area averaging (only the region's
@@ -113,13 +114,13 @@ def region_bounds(region: FaceRegion, width: int, height: int) -> tuple[int, int
     return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
 
 
-def to_frame(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+def to_frame(points: Landmarks, matrix: Matrix) -> Landmarks:
     """Map crop pixels (N, 2) back to frame pixels through the inverse of ``matrix``."""
     inverse = cv2.invertAffineTransform(matrix)
     return points @ inverse[:, :2].T + inverse[:, 2]
 
 
-def rgb_unit_tensor(crop_bgr: np.ndarray) -> np.ndarray:
+def rgb_unit_tensor(crop_bgr: Image) -> np.ndarray:
     rgb = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2RGB)
     return (rgb.astype(np.float32) * np.float32(1 / 255))[None]
 
@@ -132,11 +133,11 @@ class LandmarkModel:
         self.input_name = self.session.get_inputs()[0].name
         self.iris_session = create_session(iris_path, threads) if iris_path is not None else None
 
-    def fit(self, image_bgr: np.ndarray, roi: FaceRegion) -> FaceFit:
+    def fit(self, image_bgr: Image, roi: FaceRegion) -> FaceFit:
         """Landmarks of the face in ``roi`` (a rotated square from a detection or earlier landmarks)."""
         return self.fit_many(image_bgr, [roi])[0]
 
-    def fit_many(self, image_bgr: np.ndarray, rois: list[FaceRegion]) -> list[FaceFit]:
+    def fit_many(self, image_bgr: Image, rois: list[FaceRegion]) -> list[FaceFit]:
         """Landmarks for several regions in one model call."""
         if not rois:
             return []
@@ -156,7 +157,7 @@ class LandmarkModel:
             for marks, score, iris, p, roi in zip(landmarks, scores, irises, points, rois, strict=True)
         ]
 
-    def fit_iris(self, image: np.ndarray, faces: list[np.ndarray]) -> list[np.ndarray | None]:
+    def fit_iris(self, image: Image, faces: list[np.ndarray]) -> list[np.ndarray | None]:
         """Five iris points per eye (centre first), eye around 33/133 then eye around 362/263."""
         assert self.iris_session is not None
         crops = []

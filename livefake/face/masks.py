@@ -14,6 +14,7 @@ import numpy as np
 
 from livefake.face import mesh
 from livefake.face.align import FaceType, frame_to_canonical, invert_matrix, transform_points
+from livefake.types import Landmarks, Mask
 
 Region = Literal["eyes", "mouth", "inner_mouth"]
 
@@ -26,7 +27,7 @@ _FOREHEAD_RAISE = {"whole": 3.5, "head": 7.5}
 _HEAD_WIDEN = 1.25
 
 
-def hull_mask(landmarks: np.ndarray, shape: tuple[int, int], face_type: FaceType = "full") -> np.ndarray:
+def hull_mask(landmarks: Landmarks, shape: tuple[int, int], face_type: FaceType = "full") -> Mask:
     """The face region of ``face_type`` as a filled convex hull, (H, W) float32 in [0, 1].
 
     ``half`` covers brows to lower lip, cheek to cheek; ``mid`` the face below the brow line;
@@ -38,7 +39,7 @@ def hull_mask(landmarks: np.ndarray, shape: tuple[int, int], face_type: FaceType
     return _fill([hull], shape)
 
 
-def region_mask(landmarks: np.ndarray, shape: tuple[int, int], region: Region) -> np.ndarray:
+def region_mask(landmarks: Landmarks, shape: tuple[int, int], region: Region) -> Mask:
     """Eyes (both), the mouth with lips, or the inside of the mouth only: (H, W) float32 in [0, 1]."""
     points = np.asarray(landmarks, dtype=np.float64)[:, :2]
     contours = {

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from livefake.types import Landmarks
+
 DERIVATIVE_CUTOFF = 2.0  # Hz, the cutoff used for the speed estimate
 INITIAL_SPEED = 1.0  # IOD/s assumed for a new track: it follows at once, then settles if the face is still
 
@@ -24,7 +26,7 @@ def smoothing_factor(cutoff: float, elapsed: float) -> float:
     return 1.0 / (1.0 + tau / max(elapsed, 1e-6))
 
 
-def affine_speed(points: np.ndarray, velocity: np.ndarray) -> float:
+def affine_speed(points: Landmarks, velocity: np.ndarray) -> float:
     """RMS magnitude of the affine motion field that best explains ``velocity`` at ``points``."""
     centred = points - points.mean(axis=0)
     design = np.concatenate([centred, np.ones((len(points), 1))], axis=1)

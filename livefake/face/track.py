@@ -27,6 +27,7 @@ from livefake.face.landmarks import EYE_LINE, FaceFit, FaceRegion, LandmarkModel
 from livefake.face.smoothing import OneEuroFilter
 from livefake.pipeline.frame import Face, Frame
 from livefake.pipeline.stage import Stage
+from livefake.types import Image, Landmarks
 
 DUPLICATE_OVERLAP = 0.5  # two tracks whose boxes overlap this much are one face
 NEW_FACE_OVERLAP = 0.3  # a detection overlapping a track this much is that track's face
@@ -49,7 +50,7 @@ class Track:
     smoothed: np.ndarray = field(default_factory=lambda: np.zeros((468, 2), np.float32))
 
 
-def next_region(current: FaceRegion, landmarks: np.ndarray) -> FaceRegion:
+def next_region(current: FaceRegion, landmarks: Landmarks) -> FaceRegion:
     """The region for the next frame: the landmarks' region, unless it barely differs from ``current``."""
     proposed = FaceRegion.from_landmarks(landmarks)
     shift = float(np.linalg.norm(proposed.centre - current.centre)) / current.size
@@ -59,16 +60,12 @@ def next_region(current: FaceRegion, landmarks: np.ndarray) -> FaceRegion:
     return current if held else proposed
 
 
-def landmark_box(landmarks: np.ndarray) -> np.ndarray:
-    return np.concatenate([landmarks.min(axis=0), landmarks.max(axis=0)]).astype(np.float32)
-
-
-def keypoints_from_landmarks(landmarks: np.ndarray) -> np.ndarray:
+def keypoints_from_landmarks(landmarks: Landmarks) -> Landmarks:
     """The detector's six keypoints (eyes, nose tip, mouth, ears) taken from the landmarks."""
     return np.stack([landmarks[list(group)].mean(axis=0) for group in KEYPOINT_LANDMARKS]).astype(np.float32)
 
 
-def inter_ocular(landmarks: np.ndarray) -> float:
+def inter_ocular(landmarks: Landmarks) -> float:
     return float(np.linalg.norm(landmarks[EYE_LINE[1]] - landmarks[EYE_LINE[0]]))
 
 
@@ -120,7 +117,7 @@ class FaceTracker:
         self.next_window = 0
         self.time = 0.0
 
-    def track(self, image_bgr: np.ndarray, time: float | None = None) -> list[Face]:
+    def track(self, image_bgr: Image, time: float | None = None) -> list[Face]:
         """The faces in this frame, by track id. ``time`` in seconds (default: 30 fps steps)."""
         image = as_bgr(image_bgr)
         self.time = time if time is not None else self.time + DEFAULT_FRAME_TIME
@@ -132,7 +129,7 @@ class FaceTracker:
         self.tracks = self.without_duplicates(self.tracks)
         return [self.to_face(track, image.shape) for track in self.tracks]
 
-    def detection_window(self, image: np.ndarray, lost: bool) -> int | None | Literal[False]:
+    def detection_window(self, image: Image, lost: bool) -> int | None | Literal[False]:
         """False: no detection this frame; None: search every window; n: search window n only.
 
         With no face tracked, or one just lost, every window is searched. While tracking, one
@@ -149,7 +146,7 @@ class FaceTracker:
         self.next_window += 1
         return self.next_window % windows
 
-    def follow(self, image: np.ndarray) -> tuple[list[Track], list[Track]]:
+    def follow(self, image: Image) -> tuple[list[Track], list[Track]]:
         """Refit the tracked faces in the regions their last landmarks give: (kept, lost)."""
         regions = [next_region(track.region, track.fit.landmarks) for track in self.tracks]
         kept, lost = [], []
@@ -162,9 +159,9 @@ class FaceTracker:
                 lost.append(track)
         return kept, lost
 
-    def add_new_faces(self, image: np.ndarray, detections: list[Detection], lost: list[Track]) -> None:
+    def add_new_faces(self, image: Image, detections: list[Detection], lost: list[Track]) -> None:
         """Start tracks for detections no current track covers; one where a face was just lost keeps its id."""
-        boxes = [landmark_box(track.fit.landmarks) for track in self.tracks]
+        boxes = [face_box(track.fit.landmarks) for track in self.tracks]
         fresh = [d for d in detections if all(overlap(d.box, box) <= NEW_FACE_OVERLAP for box in boxes)]
         room = max(self.config.max_faces - len(self.tracks), 0)
         first = self.landmarks.fit_many(image, [FaceRegion.from_detection(d) for d in fresh[:room]])
@@ -177,8 +174,8 @@ class FaceTracker:
 
     def start_track(self, fit: FaceFit, lost: list[Track]) -> Track:
         """A track for a newly found face: a just-lost track in the same place, or a new id."""
-        box = landmark_box(fit.landmarks)
-        previous = [track for track in lost if same_place(landmark_box(track.fit.landmarks), box)]
+        box = face_box(fit.landmarks)
+        previous = [track for track in lost if same_place(face_box(track.fit.landmarks), box)]
         if previous:
             track = previous[0]
             lost.remove(track)
@@ -188,7 +185,7 @@ class FaceTracker:
         track.smoothed = self.smooth(track)
         return track
 
-    def smooth(self, track: Track) -> np.ndarray:
+    def smooth(self, track: Track) -> Landmarks:
         if not self.config.smoothing:
             return track.fit.landmarks
         return track.smoother(track.fit.landmarks, self.time, inter_ocular(track.fit.landmarks))
@@ -197,15 +194,15 @@ class FaceTracker:
         """Drop the younger of two tracks that have converged on the same face."""
         kept: list[Track] = []
         for track in sorted(tracks, key=lambda t: t.track_id):
-            box = landmark_box(track.fit.landmarks)
-            if all(overlap(box, landmark_box(other.fit.landmarks)) <= DUPLICATE_OVERLAP for other in kept):
+            box = face_box(track.fit.landmarks)
+            if all(overlap(box, face_box(other.fit.landmarks)) <= DUPLICATE_OVERLAP for other in kept):
                 kept.append(track)
         return kept
 
     def to_face(self, track: Track, shape: tuple[int, ...]) -> Face:
         landmarks = track.smoothed
         return Face(
-            box=landmark_box(landmarks),
+            box=face_box(landmarks),
             score=float(track.fit.score),
             landmarks=landmarks,
             keypoints=keypoints_from_landmarks(landmarks),
@@ -215,7 +212,7 @@ class FaceTracker:
         )
 
     @staticmethod
-    def pose(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[float, float, float] | None:
+    def pose(landmarks: Landmarks, shape: tuple[int, ...]) -> tuple[float, float, float] | None:
         from livefake.errors import InputError
         from livefake.face.align import head_pose
 
@@ -241,7 +238,7 @@ class TrackStage(Stage):
     @staticmethod
     def _warm_up(tracker: FaceTracker) -> None:
         """First inferences are slow (allocation, kernel choice): pay them before capture starts."""
-        from livefake.synthetic import load_photo
+        from livefake.sources.assets import load_photo
 
         portrait = load_photo("hopper")
         for _ in range(2):
@@ -276,7 +273,7 @@ def still_models(models_dir: str | None) -> tuple[FaceDetector, LandmarkModel]:
     return FaceDetector(models.detector), LandmarkModel(models.landmarks, models.iris)
 
 
-def find_faces(image_bgr: np.ndarray, models_dir: str | Path | None = None) -> list[Face]:
+def find_faces(image_bgr: Image, models_dir: str | Path | None = None) -> list[Face]:
     """Detect and fit every face in a still photo (two landmark passes, no smoothing), largest first."""
     detector, landmarks = still_models(str(models_dir) if models_dir else None)
     image = as_bgr(image_bgr)
@@ -288,7 +285,7 @@ def find_faces(image_bgr: np.ndarray, models_dir: str | Path | None = None) -> l
         if fit.score < 0.5:
             continue
         face = Face(
-            box=landmark_box(fit.landmarks),
+            box=face_box(fit.landmarks),
             score=fit.score,
             landmarks=fit.landmarks,
             keypoints=keypoints_from_landmarks(fit.landmarks),

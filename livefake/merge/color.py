@@ -24,6 +24,7 @@ import numpy as np
 
 from livefake.config import COLOR_TRANSFERS
 from livefake.errors import InputError
+from livefake.types import Image, Mask
 
 STATS_SIZE = 64
 SOT_SIZE = 32  # sliced OT works on fewer pixels: it iterates
@@ -49,7 +50,7 @@ def check_method(method: str) -> str:
 
 
 def small_pixels(
-    image_bgr: np.ndarray, mask: np.ndarray | None, size: int = STATS_SIZE
+    image_bgr: Image, mask: Mask | None, size: int = STATS_SIZE
 ) -> tuple[np.ndarray, np.ndarray]:
     """The masked pixels of a ``size`` x ``size`` copy of the image: BGR and 8-bit LAB, (N, 3) float64."""
     small = cv2.resize(image_bgr, (size, size), interpolation=cv2.INTER_AREA)
@@ -94,7 +95,7 @@ def linear_map(method: str, source: ColorStats, target: ColorStats) -> np.ndarra
     return np.hstack([linear, offset[:, None]])
 
 
-def bgr_map(source_bgr: np.ndarray, source_lab: np.ndarray, lab_map: np.ndarray) -> np.ndarray:
+def bgr_map(source_bgr: Image, source_lab: np.ndarray, lab_map: np.ndarray) -> Image:
     """The (3,4) BGR affine map that best reproduces ``lab_map`` on these source pixels.
 
     A LAB affine map is not affine in BGR, but over one face's narrow range of colours the
@@ -133,10 +134,10 @@ def sliced_transport_shift(
 
 
 def sot_shift_field(
-    source_bgr: np.ndarray,
-    target_bgr: np.ndarray,
-    source_mask: np.ndarray | None,
-    target_mask: np.ndarray | None,
+    source_bgr: Image,
+    target_bgr: Image,
+    source_mask: Mask | None,
+    target_mask: Mask | None,
 ) -> np.ndarray:
     """The SOT colour shift of a ``SOT_SIZE`` copy of the source: (S, S, 3) float32 LAB units."""
     size = SOT_SIZE
@@ -153,7 +154,7 @@ def sot_shift_field(
     return shift.reshape(size, size, 3).astype(np.float32)
 
 
-def apply_shift_field(image_bgr: np.ndarray, shift: np.ndarray) -> np.ndarray:
+def apply_shift_field(image_bgr: Image, shift: np.ndarray) -> Image:
     height, width = image_bgr.shape[:2]
     full_shift = cv2.resize(shift, (width, height), interpolation=cv2.INTER_LINEAR)
     lab = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
@@ -162,12 +163,12 @@ def apply_shift_field(image_bgr: np.ndarray, shift: np.ndarray) -> np.ndarray:
 
 
 def transfer_color(
-    source_bgr: np.ndarray,
-    target_bgr: np.ndarray,
+    source_bgr: Image,
+    target_bgr: Image,
     method: str,
-    source_mask: np.ndarray | None = None,
-    target_mask: np.ndarray | None = None,
-) -> np.ndarray:
+    source_mask: Mask | None = None,
+    target_mask: Mask | None = None,
+) -> Image:
     """``source_bgr`` recoloured to ``target_bgr``'s colour statistics (inside the masks, if given)."""
     check_method(method)
     if method == "none":
@@ -200,8 +201,8 @@ class ColorMatcher:
         self._history.clear()
 
     def apply(
-        self, track_id: int, swapped_bgr: np.ndarray, destination_bgr: np.ndarray, mask: np.ndarray | None
-    ) -> np.ndarray:
+        self, track_id: int, swapped_bgr: Image, destination_bgr: Image, mask: Mask | None
+    ) -> Image:
         """Recolour ``swapped_bgr`` towards ``destination_bgr`` (same crop space, same ``mask``)."""
         if self.method == "none":
             return swapped_bgr

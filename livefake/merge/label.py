@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from livefake.config import LabelCorner
+from livefake.types import Image
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_HEIGHT_SHARE = 0.026  # text cap height as a share of the frame height
@@ -71,7 +72,7 @@ class Label:
         self._size: tuple[int, int] | None = None
         self._patch: LabelPatch | None = None
 
-    def draw_inplace(self, image: np.ndarray) -> None:
+    def draw_inplace(self, image: Image) -> None:
         """Blend the label into a uint8 BGR image, touching only the label's box."""
         height, width = image.shape[:2]
         if self._size != (width, height):
@@ -85,7 +86,7 @@ class Label:
         cv2.multiply(box, patch.inverse_alpha, dst=box, scale=1.0 / 255.0)
         cv2.add(box, patch.premultiplied, dst=box)
 
-    def draw(self, image: np.ndarray) -> np.ndarray:
+    def draw(self, image: Image) -> Image:
         """A labelled copy of ``image``."""
         labelled = np.ascontiguousarray(image, dtype=np.uint8).copy()
         self.draw_inplace(labelled)

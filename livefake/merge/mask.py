@@ -11,20 +11,21 @@ import numpy as np
 
 from livefake.face.align import FaceType, face_box
 from livefake.face.masks import hull_mask
+from livefake.types import Landmarks, Mask
 
 REFERENCE_FACE_PX = 256.0
 _PX_PER_REDUCTION = 4.0  # feather pixels per step of resolution reduction
 _MAX_REDUCTION = 4
 
 
-def face_size_px(crop_landmarks: np.ndarray) -> float:
+def face_size_px(crop_landmarks: Landmarks) -> float:
     """The face's size where its landmarks live: the larger side of their box."""
     x0, y0, x1, y1 = face_box(crop_landmarks)
     return float(max(x1 - x0, y1 - y0))
 
 
 def compose_mask(
-    crop_landmarks: np.ndarray,
+    crop_landmarks: Landmarks,
     shape: tuple[int, int],
     swap_mask: np.ndarray | None,
     face_type: FaceType,
@@ -38,7 +39,7 @@ def compose_mask(
     return hull * np.clip(swap_mask.reshape(hull.shape), 0.0, 1.0).astype(np.float32)
 
 
-def feather_mask(mask: np.ndarray, erode_px: float, blur_px: float) -> np.ndarray:
+def feather_mask(mask: Mask, erode_px: float, blur_px: float) -> Mask:
     """Erode (negative: dilate) by ``erode_px``, then feather edges over about ``blur_px`` pixels.
 
     The feather is centred half a feather inside the eroded edge, so it spills little outside.
@@ -65,7 +66,7 @@ def feather_mask(mask: np.ndarray, erode_px: float, blur_px: float) -> np.ndarra
 
 
 def merge_mask(
-    crop_landmarks: np.ndarray,
+    crop_landmarks: Landmarks,
     shape: tuple[int, int],
     swap_mask: np.ndarray | None,
     face_type: FaceType,

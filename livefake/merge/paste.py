@@ -6,13 +6,14 @@ import cv2
 import numpy as np
 
 from livefake.face.align import invert_matrix, transform_points
+from livefake.types import Image, Mask, Matrix, PixelBox
 
 _VISIBLE = 1.0 / 512.0  # mask values below this leave the frame pixel as it was
 
 
 def scaled_matrix(
-    matrix: np.ndarray, size: tuple[int, int], scale: float, offset_px: tuple[float, float]
-) -> np.ndarray:
+    matrix: Matrix, size: tuple[int, int], scale: float, offset_px: tuple[float, float]
+) -> Matrix:
     """A frame->crop matrix whose paste-back draws the face ``scale`` times larger about the
     crop centre and moved by ``offset_px`` crop pixels (x, y)."""
     width, height = size
@@ -27,9 +28,6 @@ def scaled_matrix(
         ]
     )
     return (adjust @ np.vstack([np.asarray(matrix, dtype=np.float64), [0.0, 0.0, 1.0]]))[:2]
-
-
-Box = tuple[int, int, int, int]
 
 
 def paste_box(
@@ -51,10 +49,10 @@ def paste_box(
 
 
 def paste_back(
-    frame_bgr: np.ndarray,
-    face_crop_bgr: np.ndarray,
-    crop_mask: np.ndarray,
-    matrix_frame_to_crop: np.ndarray,
+    frame_bgr: Image,
+    face_crop_bgr: Image,
+    crop_mask: Mask,
+    matrix_frame_to_crop: Matrix,
     seamless: bool = False,
     crop_to_frame: np.ndarray | None = None,
 ) -> Box | None:

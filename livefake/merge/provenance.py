@@ -32,6 +32,7 @@ from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Stage
 from livefake.sources.image import IMAGE_SUFFIXES, read_image
 from livefake.sources.video import open_container
+from livefake.types import Image
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class ProvenanceStage(Stage):
             frame.image = self.mark(frame.image)
         return frame
 
-    def mark(self, image: np.ndarray) -> np.ndarray:
+    def mark(self, image: Image) -> Image:
         """Label and watermark ``image``; in place when it is a writable contiguous buffer."""
         if not (image.flags.writeable and image.flags.c_contiguous and image.dtype == np.uint8):
             image = np.array(image, dtype=np.uint8, order="C")  # one copy we may write

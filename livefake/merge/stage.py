@@ -14,7 +14,6 @@ with no swapped faces pass through untouched.
 from __future__ import annotations
 
 import cv2
-import numpy as np
 
 from livefake.config import LiveConfig, MergeConfig
 from livefake.errors import InputError
@@ -26,9 +25,10 @@ from livefake.merge.occlusion import HandOcclusion
 from livefake.merge.paste import paste_back, scaled_matrix
 from livefake.pipeline.frame import Face, Frame, Hand, SwappedFace
 from livefake.pipeline.stage import Stage
+from livefake.types import Image
 
 
-def sharpen(image_bgr: np.ndarray, amount: float) -> np.ndarray:
+def sharpen(image_bgr: Image, amount: float) -> Image:
     """Unsharp mask: ``image + amount * (image - blur(image))``."""
     blurred = cv2.GaussianBlur(image_bgr, (0, 0), 1.5)
     return cv2.addWeighted(image_bgr, 1.0 + amount, blurred, -amount, 0.0)

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from livefake.errors import InputError
+from livefake.types import Image
 
 MARKER = b"LFW"  # 24 known bits: what makes a detection trustworthy
 HASH_BYTES = 5  # 40 bits of SHA-256 of the model or photo used
@@ -130,7 +131,7 @@ class Watermarker:
         self._minus = cv2.merge([minus, minus, minus])
         self._size = (width, height)
 
-    def embed_inplace(self, image: np.ndarray) -> None:
+    def embed_inplace(self, image: Image) -> None:
         """Add the mark to a contiguous uint8 BGR image, in place: two saturating adds."""
         height, width = image.shape[:2]
         if self._size != (width, height):
@@ -139,14 +140,14 @@ class Watermarker:
         cv2.add(image, self._plus, dst=image)
         cv2.subtract(image, self._minus, dst=image)
 
-    def embed(self, image: np.ndarray) -> np.ndarray:
+    def embed(self, image: Image) -> Image:
         """A marked copy of ``image``."""
         marked = np.ascontiguousarray(image, dtype=np.uint8).copy()
         self.embed_inplace(marked)
         return marked
 
 
-def embed(image_bgr: np.ndarray, payload: bytes) -> np.ndarray:
+def embed(image_bgr: Image, payload: bytes) -> Image:
     """A marked copy of one uint8 BGR image. For video, keep a ``Watermarker``."""
     _check_image(image_bgr)
     if image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
@@ -161,7 +162,7 @@ class WatermarkDetector:
         self.layout = chip_layout(key)
         self._marker_signs = payload_signs(MARKER + bytes(HASH_BYTES))[:_MARKER_BITS]
 
-    def bit_scores(self, image: np.ndarray) -> np.ndarray:
+    def bit_scores(self, image: Image) -> np.ndarray:
         """Per payload bit, the normalised correlation (about N(0, 1) without a mark)."""
         residual = self._grid_residual(_to_grey(image))
         layout = self.layout
@@ -192,12 +193,12 @@ class WatermarkDetector:
             found=found, confidence=confidence, payload=payload, score=score, bit_scores=bit_scores
         )
 
-    def detect(self, image: np.ndarray) -> Detection:
+    def detect(self, image: Image) -> Detection:
         _check_image(image)
         return self.decide(self.bit_scores(image))
 
 
-def detect(image_bgr: np.ndarray) -> Detection:
+def detect(image_bgr: Image) -> Detection:
     """Whether one image carries a livefake mark, how strongly, and its payload."""
     return WatermarkDetector().detect(image_bgr)
 

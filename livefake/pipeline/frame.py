@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-Image = np.ndarray  # uint8 BGR, H x W x 3
-Mask = np.ndarray  # float32 in [0, 1], H x W
+from livefake.types import Image, Mask
 
 
 @dataclass

@@ -5,9 +5,10 @@ model = load_swap_model("lite128.onnx", SessionOptions(provider="auto", threads=
 faces, masks = model.swap_crops(crops)  # uint8 BGR [N, R, R, 3] -> BGR faces, float masks
 """
 
+from livefake.runtime.adapters import load_swap_model
 from livefake.runtime.contract import ModelContract, contract_metadata, read_contract
 from livefake.runtime.session import ModelSession, SessionOptions, choose_providers
-from livefake.runtime.swap_model import SwapModel, load_swap_model
+from livefake.runtime.swap_model import SwapModel
 
 __all__ = [
     "ModelContract",

@@ -27,7 +27,7 @@ DFM_MASK = "out_celeb_face_mask:0"
 
 def is_dfm(inputs: Sequence[TensorSpec]) -> bool:
     """True when a model's first input is DeepFaceLab's ``in_face``."""
-    return bool(inputs) and inputs[0].name.split(":")[0] == "in_face"
+    return bool(inputs) and inputs[0].name.split(":")[0] == DFM_INPUT.split(":")[0]
 
 
 class DfmSwapModel(SwapModel):

@@ -112,7 +112,7 @@ class ModelSession:
         self.providers = choose_providers(self.options.provider, ort.get_available_providers())
         if TENSORRT in self.providers:
             Path(self.options.trt_cache_dir or f"{self.path}.trt-cache").mkdir(parents=True, exist_ok=True)
-        self.session = _load(ort, self.path, self.providers, self.options)
+        self.session = open_session(self.path, self.options, self.providers)
         self.inputs = [_spec(arg) for arg in self.session.get_inputs()]
         self.outputs = [_spec(arg) for arg in self.session.get_outputs()]
         self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
@@ -160,7 +160,17 @@ def _check_file(path: str) -> None:
         raise ModelError(f"model file {path} is empty")
 
 
-def _load(ort: ModuleType, path: str, providers: list[str], options: SessionOptions) -> Any:
+def open_session(
+    model: str | Path | bytes, options: SessionOptions, providers: Sequence[str] | None = None, hint: str = ""
+) -> Any:
+    """The one ONNX Runtime session factory: a model file (or serialized model) on ``providers``.
+
+    ``providers`` defaults to ``choose_providers(options.provider, ...)``; ``hint`` ends the error
+    message when the model cannot be loaded (what the user should do about it).
+    """
+    ort = import_onnxruntime()
+    chosen = list(providers or choose_providers(options.provider, ort.get_available_providers()))
+    where = "the serialized model" if isinstance(model, bytes) else str(model)
     settings = ort.SessionOptions()
     settings.intra_op_num_threads = options.threads or (os.cpu_count() or 1)
     settings.inter_op_num_threads = 1
@@ -171,14 +181,24 @@ def _load(ort: ModuleType, path: str, providers: list[str], options: SessionOpti
         settings.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(
-            path,
+            model if isinstance(model, bytes) else str(model),
             sess_options=settings,
-            providers=providers,
-            provider_options=provider_options(providers, path, options),
+            providers=chosen,
+            provider_options=provider_options(chosen, where, options),
         )
     except Exception as error:  # ONNX Runtime's pybind errors share no base class but Exception
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ModelError(f"{path} cannot be loaded (truncated or not an ONNX model?): {detail}") from error
+        raise ModelError(f"{where} cannot be loaded (truncated or not an ONNX model?): {detail}{hint}") from error
+
+
+def create_session(model: str | Path | bytes, threads: int = 2) -> Any:
+    """A CPU session for the small face models, ``threads`` intra-op threads that sleep when idle.
+
+    Idle threads must not spin: the detector, landmark and iris sessions take turns, and on two
+    cores a spinning pool of one slows the next by half.
+    """
+    options = SessionOptions(provider="cpu", threads=threads, spinning=False)
+    return open_session(model, options, [CPU], hint="; run `livefake setup` again")
 
 
 def _optimization_level(ort: ModuleType, name: str) -> Any:

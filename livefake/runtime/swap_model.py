@@ -1,20 +1,18 @@
 """A loaded swap model, whatever its file layout: crops in, swapped faces and masks out.
 
-``load_swap_model`` opens a model file, recognises a livefake contract model or a
-DeepFaceLab DFM model, and returns a :class:`SwapModel` that works on batches of aligned
-BGR uint8 crops, the form the swap stage has in hand.
+A :class:`SwapModel` works on batches of aligned BGR uint8 crops, the form the swap stage has
+in hand. ``livefake.runtime.adapters.load_swap_model`` opens a file and picks the adapter.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from livefake.runtime.contract import ModelContract, check_opset, read_contract, read_opset
-from livefake.runtime.session import ModelSession, SessionOptions
+from livefake.runtime.contract import ModelContract
+from livefake.runtime.session import ModelSession
 
 
 class NoAnswer(Exception):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import platform
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 from livefake.config import OutputConfig
 from livefake.errors import DeviceError
 from livefake.pipeline.frame import Frame
+from livefake.pipeline.pacer import FramePacer
 from livefake.pipeline.stage import Sink, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -48,22 +48,6 @@ def _converters() -> list[tuple[str, Converter]]:
         ("RGB", lambda image: cv2.cvtColor(image, cv2.COLOR_BGR2RGB)),
         ("I420", lambda image: cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)),
     ]
-
-
-class FramePacer:
-    """Spaces sends ``1/fps`` apart; never sleeps longer than one period, never bursts to catch up."""
-
-    def __init__(self, fps: float) -> None:
-        self.period = 1.0 / fps
-        self._due: float | None = None
-
-    def wait(self) -> None:
-        now = time.monotonic()
-        if self._due is None or now > self._due + self.period:
-            self._due = now  # first frame, or late by more than a period: start afresh
-        elif now < self._due:
-            time.sleep(min(self._due - now, self.period))
-        self._due += self.period
 
 
 class VirtualCameraSink(Sink):

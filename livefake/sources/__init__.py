@@ -21,7 +21,7 @@ def make_source(config: SourceConfig) -> Source:
     if spec.isdigit() or spec.startswith("/dev/video"):
         return CameraSource(int(spec) if spec.isdigit() else spec, config.size, config.fps)
     if spec == "demo":
-        from livefake.demo_clip import demo_clip
+        from livefake.sources.demo import demo_clip
 
         return VideoFileSource(demo_clip(config.size or (640, 480)), config.realtime, loop=config.loop)
     path = Path(spec).expanduser()

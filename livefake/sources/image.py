@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from livefake.errors import InputError
+from livefake.pipeline.pacer import catch_up_pacer
 from livefake.pipeline.stage import Captured, Source, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class _PacedSource(Source):
     def __init__(self, fps: float, realtime: bool) -> None:
         self.fps = fps
         self.realtime = realtime
-        self._t_start = 0.0
+        self._pacer = catch_up_pacer(fps, max_sleep_s=1.0)
         self._emitted = 0
 
     def _pace(self) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import av
 import numpy as np
 
 from livefake.errors import InputError
+from livefake.pipeline.pacer import FramePacer
 from livefake.pipeline.stage import Captured, Source, StreamInfo
 
 
@@ -39,7 +39,7 @@ class VideoFileSource(Source):
         self._fps = 30.0
         self._expected = 0
         self._decoded = 0
-        self._t_start = 0.0
+        self._pacer = FramePacer(resync_s=0.5, max_sleep_s=1.0)
         self._emitted = 0  # frames returned over all loops: the pacing clock
         self._loop_offset = 0.0  # seconds of media played in earlier loops: pts never go back
         self._last_pts = 0.0
@@ -78,20 +78,10 @@ class VideoFileSource(Source):
         pts = self._last_pts = self._loop_offset + media_time
         image = frame.to_ndarray(format="bgr24")
         self._decoded += 1
-        if self._emitted == 0:
-            self._t_start = time.monotonic()  # the clock starts with the first frame read
         if self.realtime:
-            self._wait_until(self._emitted / self._fps)
+            self._pacer.wait_until(self._emitted / self._fps)  # a late reader restarts the clock (no burst)
         self._emitted += 1
         return Captured(np.ascontiguousarray(image), pts)
-
-    def _wait_until(self, media_time: float) -> None:
-        """Sleep until ``media_time`` after the start; a late reader restarts the clock (no burst)."""
-        delay = self._t_start + media_time - time.monotonic()
-        if delay > 0:
-            time.sleep(min(delay, 1.0))
-        elif delay < -0.5:
-            self._t_start -= delay
 
     def _next_frame(self) -> av.VideoFrame | None:
         assert self._frames is not None, "open() first"

@@ -23,10 +23,12 @@ import numpy as np
 
 from livefake.config import SwapConfig, TrackConfig
 from livefake.face import mesh
+from livefake.face.align import face_box
 from livefake.pipeline.frame import Face, Frame
 from livefake.pipeline.stage import Stage
 from livefake.swap.photo import TargetFace, load_target_face, mouth_openness
 from livefake.swap.triangles import TriangleWarper, delaunay_triangles
+from livefake.types import Image, Landmarks
 
 RING_POINTS = 24
 FOLLOW_RING_SCALE = 1.3  # the following ring's distance from the face centre / the face oval's
@@ -55,7 +57,7 @@ class Similarity:
         a = complex(np.sum(np.conj(xc) * yc) / max(float(np.sum(np.abs(xc) ** 2)), 1e-12))
         return cls(a, complex(y.mean() - a * x.mean()))
 
-    def apply(self, points: np.ndarray) -> np.ndarray:
+    def apply(self, points: Landmarks) -> Landmarks:
         z = self.a * (points[:, 0].astype(np.float64) + 1j * points[:, 1]) + self.t
         return np.stack([z.real, z.imag], axis=1)
 
@@ -88,7 +90,7 @@ class DrivenFace:
     head: Similarity
 
 
-def ring(landmarks: np.ndarray, scale: float, count: int = RING_POINTS) -> np.ndarray:
+def ring(landmarks: Landmarks, scale: float, count: int = RING_POINTS) -> Landmarks:
     """``count`` points of the face oval, pushed out from its centre by ``scale``."""
     oval = landmarks[list(mesh.FACE_OVAL)].astype(np.float64)
     centre = oval.mean(axis=0)
@@ -118,7 +120,7 @@ class PortraitAnimator:
         self.region = (int(low[0]), int(low[1]), int(min(high[0], width)), int(min(high[1], height)))
         self.rest_openness = mouth_openness(self.rest[list(mesh.LIPS_INNER)])
 
-    def drive(self, reference: np.ndarray, live: np.ndarray) -> DrivenFace:
+    def drive(self, reference: Landmarks, live: Landmarks) -> DrivenFace:
         """The target face moved as ``live`` moved since ``reference`` (both (468, 2) frame pixels)."""
         rigid = list(mesh.RIGID)
         motion = Similarity.fit(reference[rigid], live[rigid])
@@ -132,7 +134,7 @@ class PortraitAnimator:
         head = Similarity(limited.a, centre * (1 - limited.a) + complex(target_shift[0], target_shift[1]))
         return DrivenFace(head.apply(self.rest + to_target.rotate_scale(expression)), head)
 
-    def render(self, driven: DrivenFace | None) -> np.ndarray:
+    def render(self, driven: DrivenFace | None) -> Image:
         """The photo with its face moved to ``driven`` (None: at rest), as a new frame-sized image."""
         output = self.canvas.copy()
         if driven is None:
@@ -208,7 +210,7 @@ class AnimateStage(Stage):
         return self._animator
 
 
-def largest_face_landmarks(faces: list[Face]) -> np.ndarray | None:
+def largest_face_landmarks(faces: list[Face]) -> Landmarks | None:
     """The landmarks (float64) of the face with the largest landmark box, None without any."""
     usable = [face.landmarks for face in faces if face.landmarks is not None]
     if not usable:
@@ -219,5 +221,4 @@ def largest_face_landmarks(faces: list[Face]) -> np.ndarray | None:
 
 def _face_at(landmarks: np.ndarray) -> Face:
     points = landmarks.astype(np.float32)
-    box = np.concatenate([points.min(axis=0), points.max(axis=0)])
-    return Face(box=box, score=1.0, landmarks=points)
+    return Face(box=face_box(points), score=1.0, landmarks=points)

@@ -20,6 +20,7 @@ import numpy as np
 from livefake.config import EyesMode, LiveConfig, SwapConfig, TrackConfig
 from livefake.errors import InputError
 from livefake.face import mesh
+from livefake.face.align import face_box
 from livefake.pipeline.frame import Face, Frame, SwappedFace
 from livefake.pipeline.stage import Stage
 from livefake.swap.eyes import BlinkFollower, cut_live_eyes, keep_target_eyes
@@ -55,7 +56,7 @@ class TargetFace:
 def load_target_face(path: str | None, models_dir: str | None = None) -> TargetFace:
     """Read a target photo (default: the bundled Hopper portrait) and find its one usable face."""
     from livefake.face.track import find_faces
-    from livefake.synthetic import bundled_photo, load_photo
+    from livefake.sources.assets import bundled_photo, load_photo
 
     source = str(path) if path is not None else str(bundled_photo("hopper"))
     image = load_photo(source)
@@ -63,7 +64,7 @@ def load_target_face(path: str | None, models_dir: str | None = None) -> TargetF
     return target_from_faces(image, faces, source)
 
 
-def target_from_faces(image: np.ndarray, faces: list[Face], source: str) -> TargetFace:
+def target_from_faces(image: Image, faces: list[Face], source: str) -> TargetFace:
     """Check that ``faces`` holds exactly one usable face and make the target from it."""
     name = Path(source).name
     if not faces:
@@ -99,7 +100,7 @@ def warp_points(extra: int = EXTRA_WARP_POINTS) -> np.ndarray:
     return np.array(chosen, dtype=np.int32)
 
 
-def triangles_inside(points: np.ndarray, contour: tuple[int, ...], subset: np.ndarray) -> np.ndarray:
+def triangles_inside(points: Landmarks, contour: tuple[int, ...], subset: np.ndarray) -> np.ndarray:
     """Delaunay triangles over ``points[subset]`` (as indices into ``points``) inside ``contour``."""
     triangles = subset[delaunay_triangles(points[subset])]
     polygon = points[list(contour)].astype(np.float32).reshape(-1, 1, 2)
@@ -190,7 +191,7 @@ class PhotoSwapper:
         return covered.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
-def mouth_openness(inner_lips: np.ndarray) -> float:
+def mouth_openness(inner_lips: Landmarks) -> float:
     """Area inside the inner lip contour over the squared mouth width (0 when shut)."""
     width = float(np.ptp(inner_lips[:, 0]))
     if width < 1.0:
@@ -205,7 +206,7 @@ def faces_to_swap(faces: list[Face]) -> list[tuple[int, np.ndarray]]:
     almost always a false detection of part of it, so only the bigger one is swapped.
     """
     landmarks = {i: face.landmarks for i, face in enumerate(faces) if face.landmarks is not None}
-    boxes = {i: _box_of(points) for i, points in landmarks.items()}
+    boxes = {i: face_box(points) for i, points in landmarks.items()}
     keep = []
     for index, box in boxes.items():
         area = _area(box)
@@ -218,10 +219,6 @@ def faces_to_swap(faces: list[Face]) -> list[tuple[int, np.ndarray]]:
     return keep
 
 
-def _box_of(landmarks: np.ndarray) -> np.ndarray:
-    return np.concatenate([landmarks.min(axis=0), landmarks.max(axis=0)]).astype(np.float64)
-
-
 def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.concatenate([np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])])
 
@@ -230,7 +227,7 @@ def _area(box: np.ndarray) -> float:
     return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))
 
 
-def landmark_box(landmarks: np.ndarray, width: int, height: int) -> tuple[int, int, int, int] | None:
+def landmark_box(landmarks: Landmarks, width: int, height: int) -> PixelBox | None:
     """Integer box (x0, y0, x1, y1) around the landmarks, one pixel of margin, clipped to the frame."""
     x0, y0 = np.floor(landmarks.min(axis=0)).astype(int) - 1
     x1, y1 = np.ceil(landmarks.max(axis=0)).astype(int) + 2

@@ -11,13 +11,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from livefake.types import Landmarks
+
 OUTSIDE = 0  # triangle-index value of pixels covered by no triangle
 SUBPIXEL_BITS = 4  # fractional bits of the vertex coordinates given to the rasteriser
 MIN_AREA = 1e-3  # triangles with a smaller doubled area (px^2) are degenerate and skipped
 HULL_MARGIN = 50.0  # outer vertices of the subdivision sit this many point-spans away: no hull sliver lost
 
 
-def delaunay_triangles(points: np.ndarray) -> np.ndarray:
+def delaunay_triangles(points: Landmarks) -> np.ndarray:
     """Delaunay triangulation of ``points`` (N, 2) as vertex indices (T, 3) int32."""
     points = np.asarray(points, dtype=np.float64)
     span = float(np.ptp(points, axis=0).max()) + 1.0
@@ -57,7 +59,7 @@ def _vertex_to_point_index(triangles: np.ndarray, vertex_ids: list[int], first: 
     return np.ascontiguousarray(mapped[keep])
 
 
-def signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+def signed_areas(points: Landmarks, triangles: np.ndarray) -> np.ndarray:
     """Twice the signed area of each triangle (T,); the sign is the winding."""
     a, b, c = (points[triangles[:, k]].astype(np.float64) for k in range(3))
     return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
@@ -158,7 +160,7 @@ class TriangleWarper:
                   borderMode=cv2.BORDER_TRANSPARENT)
         return index
 
-    def rasterise(self, points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    def rasterise(self, points: Landmarks, size: tuple[int, int]) -> np.ndarray:
         """Index image (h, w) uint16: 1 + the triangle covering each pixel centre, 0 for none.
 
         Folded-over triangles (winding opposite to the source's) are drawn first, so where the

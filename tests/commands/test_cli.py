@@ -10,7 +10,7 @@ import av
 import pytest
 
 from livefake.cli import main
-from livefake.synthetic import ClipSpec, write_clip
+from livefake.sources.synthetic import ClipSpec, write_clip
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from livefake.cli import main
-from livefake.demo_clip import demo_clip
 from livefake.errors import ModelError
-from livefake.synthetic import bundled_photo, load_photo
+from livefake.sources.assets import bundled_photo, load_photo
+from livefake.sources.demo import demo_clip
 
 
 def decoded(path: Path, every: int) -> list[np.ndarray]:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from livefake.cli import main
-from livefake.faceset import read_faceset
-from livefake.faceset_tools import REJECTED_FOLDER
+from livefake.faceset.format import read_faceset
+from livefake.faceset.tools import REJECTED_FOLDER
+from livefake.sources.assets import bundled_photo
 from livefake.sources.image import read_image
-from livefake.synthetic import ClipSpec, bundled_photo, write_clip
+from livefake.sources.synthetic import ClipSpec, write_clip
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 
 from livefake.cli import main
 from livefake.merge.watermark import embed, file_source_id, make_payload
-from livefake.synthetic import ClipSpec, bundled_photo, render_frames
+from livefake.sources.assets import bundled_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 
 @pytest.fixture()

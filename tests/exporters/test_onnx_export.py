@@ -26,7 +26,8 @@ from livefake.exporters.onnx_export import (
 )
 from livefake.exporters.stand_in import stand_in_weights
 from livefake.exporters.tensorrt import tensorrt_available
-from livefake.models.registry import ARCHITECTURES, architecture, build_model, default_config
+from livefake.models.catalog import ARCHITECTURES, architecture
+from livefake.models.registry import build_model, default_config
 from livefake.runtime import SessionOptions, load_swap_model
 
 TINY = {"encoder_dims": 8, "inter_dims": 16, "decoder_dims": 8, "mask_dims": 8}
@@ -140,10 +141,14 @@ def test_unknown_format_and_missing_calibration_are_input_errors(tmp_path: Path)
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_formats_table_names_every_cli_choice() -> None:
-    from livefake.commands.export import FORMAT_NAMES
+def test_formats_table_finishes_every_catalogued_format_and_the_cli_offers_each() -> None:
+    from livefake.cli import build_parser
+    from livefake.exporters.catalog import EXPORT_FORMATS
 
-    assert set(FORMATS) == set(FORMAT_NAMES)
+    assert list(FORMATS) == list(EXPORT_FORMATS)
+    export = build_parser()._subparsers._group_actions[0].choices["export"]  # type: ignore[union-attr]
+    to = next(action for action in export._actions if action.dest == "format")
+    assert tuple(to.choices) == tuple(EXPORT_FORMATS)
 
 
 def test_tensorrt_without_tensorrt_says_so(tmp_path: Path) -> None:

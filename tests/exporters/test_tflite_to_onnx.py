@@ -9,7 +9,8 @@ import onnx
 import pytest
 
 from livefake.exporters.tflite_to_onnx import convert_model, output_shapes, same_pads
-from livefake.face.assets import create_session, source_models
+from livefake.face.assets import source_models
+from livefake.runtime.session import create_session
 
 REFERENCES = ("ai_edge_litert", "tflite_runtime")
 MODEL_KEYS = ["detector", "landmarks", "iris", "palm", "hand", "person"]

@@ -9,14 +9,8 @@ from pathlib import Path
 import pytest
 
 from livefake.errors import ModelError
-from livefake.face.assets import (
-    LICENSE_MEMBER,
-    MODEL_SOURCES,
-    NOTICE_NAME,
-    default_models_dir,
-    require_models,
-    setup_models,
-)
+from livefake.face.assets import MODEL_SOURCES, default_models_dir, require_models
+from livefake.install.face_models import LICENSE_MEMBER, NOTICE_NAME, setup_models
 
 
 def test_models_dir_follows_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from livefake.face.detect import FaceDetector, blazeface_anchors, detection_windows
-from livefake.synthetic import ClipSpec, load_photo, render_frames
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 
 @pytest.fixture(scope="module")

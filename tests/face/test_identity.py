@@ -17,7 +17,7 @@ from livefake.face.identity import (
     embedding_distance,
     identity_distance,
 )
-from livefake.synthetic import load_photo
+from livefake.sources.assets import load_photo
 
 
 def test_missing_dlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from livefake.face.landmarks import (
     to_frame,
     warp_region,
 )
-from livefake.synthetic import load_photo
+from livefake.sources.assets import load_photo
 
 
 @pytest.fixture(scope="module")

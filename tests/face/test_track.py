@@ -1,6 +1,6 @@
 """Face tracking against generated ground truth, smoothing, ids and odd frames.
 
-The clips (livefake.synthetic) move a portrait by known homographies: they score rigid 2-D
+The clips (livefake.sources.synthetic) move a portrait by known homographies: they score rigid 2-D
 motion, exposure drift, blur and noise, not expressions or 3-D head turns.
 """
 
@@ -20,7 +20,8 @@ from livefake.config import TrackConfig
 from livefake.face.detect import window_count
 from livefake.face.track import FaceTracker, TrackStage, find_faces
 from livefake.pipeline.frame import Frame
-from livefake.synthetic import ClipSpec, load_photo, render_frames
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 PERF_SCRIPT = Path(__file__).parents[2] / "perf" / "track.py"
 

@@ -14,7 +14,7 @@ import pytest
 
 from livefake.errors import InputError
 from livefake.merge.color import ColorMatcher, transfer_color
-from livefake.synthetic import load_photo
+from livefake.sources.assets import load_photo
 
 TOLERANCE = {"rct": (1.5, 0.15), "lct": (1.5, 0.15), "mkl": (1.5, 0.15), "sot": (2.0, 0.25)}
 

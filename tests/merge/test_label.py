@@ -8,7 +8,7 @@ import pytest
 from timing import median_seconds
 
 from livefake.merge.label import Label, render_label
-from livefake.synthetic import load_photo
+from livefake.sources.assets import load_photo
 
 
 def frame(width: int = 1280, height: int = 720) -> np.ndarray:

@@ -14,7 +14,7 @@ from livefake.errors import InputError
 from livefake.merge.provenance import ProvenanceStage, verify_file
 from livefake.merge.watermark import detect, make_payload
 from livefake.pipeline.frame import Frame
-from livefake.synthetic import ClipSpec, render_frames
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 
 def frames(count: int = 20, size: tuple[int, int] = (640, 360)) -> list[np.ndarray]:

@@ -12,7 +12,8 @@ from livefake.face import mesh
 from livefake.face.align import alignment_matrix, face_box, warp_to_crop
 from livefake.merge.stage import MergeStage
 from livefake.pipeline.frame import Face, Frame, SwappedFace
-from livefake.synthetic import ClipSpec, load_photo, render_frames
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 
 
 def _outside_dilated_box(shape: tuple[int, ...], landmarks: np.ndarray, fraction: float = 0.1) -> np.ndarray:

@@ -9,7 +9,8 @@ from timing import median_seconds
 
 from livefake.errors import InputError
 from livefake.merge import watermark as wm
-from livefake.synthetic import clip_frames, h264_round_trip, jpeg_round_trip, load_photo
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import clip_frames, h264_round_trip, jpeg_round_trip
 
 PAYLOAD = wm.make_payload("tests model")
 

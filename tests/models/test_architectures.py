@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from livefake.errors import InputError
-from livefake.models import ARCHITECTURES, build_model, default_config
+from livefake.models.catalog import ARCHITECTURES
 from livefake.models.flops import count_macs
+from livefake.models.registry import build_model, default_config
 
 TINY = {"encoder_dims": 8, "inter_dims": 32, "decoder_dims": 8, "mask_dims": 4}
 
@@ -84,3 +85,13 @@ def test_swap_graph_exports_to_onnx_and_matches_torch(arch: str, tmp_path: Path)
         expected_face, expected_mask = graph(x)
     assert np.abs(face - expected_face.numpy()).max() < 1e-4
     assert np.abs(mask - expected_mask.numpy()).max() < 1e-4
+
+
+def test_every_catalogued_architecture_has_a_model_class_and_the_cli_offers_each() -> None:
+    from livefake.cli import build_parser
+    from livefake.models.registry import MODEL_CLASSES
+
+    assert set(MODEL_CLASSES) == set(ARCHITECTURES)
+    train = build_parser()._subparsers._group_actions[0].choices["train"]  # type: ignore[union-attr]
+    arch = next(action for action in train._actions if action.dest == "arch")
+    assert tuple(arch.choices) == tuple(ARCHITECTURES)

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from livefake.errors import ModelError
-from livefake.models import build_model, default_config
 from livefake.models.checkpoint import (
     CHECKPOINT_FILE,
     PREVIOUS_FILE,
@@ -17,6 +16,7 @@ from livefake.models.checkpoint import (
     load_model,
     save_checkpoint,
 )
+from livefake.models.registry import build_model, default_config
 
 TINY = {"encoder_dims": 8, "inter_dims": 32, "decoder_dims": 8}
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError
-from livefake.faceset import read_faceset, write_faceset
+from livefake.faceset.format import read_faceset, write_faceset
 from livefake.models.augment import AugmentConfig
 from livefake.models.dataset import MIN_FACES, check_same_face_type, load_face_samples, make_batch
 

@@ -66,7 +66,7 @@ def test_single_image_conversion(tmp_path: Path) -> None:
 
 
 def test_a_looped_source_is_recorded_without_losing_frames(tmp_path: Path, clip_small: Path) -> None:
-    from livefake.benchmark import LimitedSource
+    from livefake.bench.scenarios import LimitedSource
 
     out = tmp_path / "looped.mp4"
     source = LimitedSource(VideoFileSource(clip_small, realtime=False, loop=True), 150)

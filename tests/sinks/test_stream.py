@@ -18,6 +18,7 @@ from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import StreamInfo
 from livefake.sinks.stream import StreamSink, parse_stream_url
 
+ROOT = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT, FPS, FRAMES = 320, 240, 30.0, 90
 BITS, BLOCK = 8, 16
 
@@ -25,7 +26,7 @@ RECEIVER = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from livefake.sinks.stream import receive_frames
+    from perf.stream_receiver import receive_frames
     images, times = receive_frames(sys.argv[1], int(sys.argv[2]), timeout_s=float(sys.argv[3]))
     np.savez(sys.argv[4], images=np.array(images), times=np.array(times, dtype=np.int64))
     """
@@ -72,7 +73,7 @@ def round_trip(send_url: str, receive_url: str, tmp_path: Path, sink_first: bool
     receiver_args = [sys.executable, "-c", RECEIVER, receive_url, str(FRAMES), "12", str(out)]
     if sink_first:
         sink.open(StreamInfo(WIDTH, HEIGHT, FPS))
-    receiver = subprocess.Popen(receiver_args, stderr=subprocess.PIPE, text=True)
+    receiver = subprocess.Popen(receiver_args, stderr=subprocess.PIPE, text=True, cwd=ROOT)  # finds perf/
     time.sleep(1.5)  # the receiver process imports PyAV and binds or connects
     if not sink_first:
         sink.open(StreamInfo(WIDTH, HEIGHT, FPS))

@@ -142,7 +142,7 @@ def test_frames_are_paced_to_the_camera_rate_without_long_waits(monkeypatch: pyt
         asked.append(seconds)
         real_sleep(seconds)
 
-    monkeypatch.setattr("livefake.sinks.virtualcam.time.sleep", sleep)
+    monkeypatch.setattr("livefake.pipeline.pacer.time.sleep", sleep)
     sink = VirtualCameraSink(backend="livefake-recorder")
     sink.open(StreamInfo(32, 24, 50.0))
     image = np.zeros((24, 32, 3), np.uint8)

@@ -13,9 +13,9 @@ import pytest
 from livefake.config import SwapConfig, TrackConfig
 from livefake.face import mesh
 from livefake.pipeline.frame import Face, Frame
+from livefake.sources.synthetic import ClipSpec, render_frames
 from livefake.swap.animate import AnimateStage, PortraitAnimator, Similarity, limit_motion
 from livefake.swap.photo import TargetFace
-from livefake.synthetic import ClipSpec, render_frames
 
 
 def _mesh_at(centre: tuple[float, float], width: float, angle_deg: float = 0.0) -> np.ndarray:

@@ -17,8 +17,8 @@ from livefake.models.synthetic_faceset import portrait_landmarks
 from livefake.pipeline.frame import Face, Frame
 from livefake.runtime import SessionOptions, contract_metadata, load_swap_model
 from livefake.runtime.swap_model import SwapModel
+from livefake.sources.assets import load_photo
 from livefake.swap.model import ModelSwapStage
-from livefake.synthetic import load_photo
 
 SIZE = 64
 

@@ -15,6 +15,8 @@ from livefake.config import SwapConfig, TrackConfig
 from livefake.errors import InputError
 from livefake.face import mesh
 from livefake.pipeline.frame import Face, Frame
+from livefake.sources.assets import load_photo
+from livefake.sources.synthetic import ClipSpec, render_frames
 from livefake.swap.photo import (
     PhotoSwapper,
     PhotoSwapStage,
@@ -23,7 +25,6 @@ from livefake.swap.photo import (
     mouth_openness,
     target_from_faces,
 )
-from livefake.synthetic import ClipSpec, load_photo, render_frames
 
 
 def _mesh_at(centre: tuple[float, float], width: float, angle_deg: float = 0.0) -> np.ndarray:

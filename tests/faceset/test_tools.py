@@ -25,8 +25,8 @@ from livefake.faceset_tools import (
     thumbnail_feature,
     write_contact_sheet,
 )
+from livefake.sources.assets import load_photo
 from livefake.sources.image import read_image
-from livefake.synthetic import load_photo
 
 SIZE = 64
 

@@ -4,7 +4,7 @@ Each input file is read through ``livefake.sources`` and its faces are followed 
 tracker (detection only when a face is lost or new), one face per frame: the largest, or the
 one nearest to a reference photo by identity distance (dlib, the ``identity`` extra). The face
 is cut out with the similarity transform of its face type (``livefake.face.align``) and written
-as a JPEG crop; the index (``livefake.faceset``) keeps the landmarks in crop pixels, the
+as a JPEG crop; the index (``livefake.faceset.format``) keeps the landmarks in crop pixels, the
 source->crop matrix, the head pose, a blur score, the face confidence and where it came from.
 
 Unreadable inputs are skipped with one warning each and counted in the report. Extracting into

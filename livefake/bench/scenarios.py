@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from livefake.pipeline import Captured, DropPolicy, Frame, Pipeline, Sink, Source, Stage, StatsReport, StreamInfo
+from livefake.pipeline.pacer import catch_up_pacer
 from livefake.sinks.null import NullSink
 
 if TYPE_CHECKING:
@@ -54,19 +55,16 @@ class SyntheticSource(Source):
         self.size, self.count, self.fps = size, count, fps
         self._image = np.full((size[1], size[0], 3), 128, np.uint8)
         self._sent = 0
-        self._t_start = 0.0
+        self._pacer = catch_up_pacer(fps) if fps else None
 
     def open(self) -> StreamInfo:
-        self._t_start = time.monotonic()
         return StreamInfo(width=self.size[0], height=self.size[1], fps=self.fps or 30.0)
 
     def read(self) -> Captured | None:
         if self._sent >= self.count:
             return None
-        if self.fps:
-            delay = self._t_start + self._sent / self.fps - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        if self._pacer is not None:
+            self._pacer.wait()
         self._sent += 1
         return Captured(self._image)
 
@@ -175,8 +173,8 @@ def live_scenario(config: LiveConfig, seconds: float, fps: float = 30.0) -> tupl
     drop policy, which gives the sustained rate, the drops and the capture->sink latency.
     """
     from livefake.builder import build_stages
-    from livefake.demo_clip import demo_clip
     from livefake.sources import VideoFileSource
+    from livefake.sources.demo import demo_clip
 
     size = config.source.size or (1280, 720)
     clip = demo_clip(size, seconds=max(seconds, 2.0), fps=fps)

@@ -13,24 +13,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-PHOTOS = {"hopper": "hopper.jpg", "collins": "collins.jpg"}
-
-
-def bundled_photo(name: str = "hopper") -> Path:
-    """Path of a bundled portrait (``hopper`` or ``collins``)."""
-    return Path(str(resources.files("livefake") / "data" / PHOTOS[name]))
-
-
-def load_photo(photo: str) -> np.ndarray:
-    from livefake.sources.image import read_image
-
-    return read_image(bundled_photo(photo) if photo in PHOTOS else Path(photo))
+from livefake.sources.assets import load_photo
 
 
 @dataclass(frozen=True)

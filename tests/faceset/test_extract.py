@@ -111,7 +111,7 @@ def test_unreadable_inputs_are_skipped_with_a_warning_and_counted(
     (tmp_path / "broken.mp4").write_bytes(b"\x00not a video" * 50)
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
     inputs = [tmp_path / name for name in ("broken.mp4", "portrait.png", "broken.jpg", "gone.mp4")]
-    with caplog.at_level(logging.WARNING, logger="livefake.extract"):
+    with caplog.at_level(logging.WARNING, logger="livefake.faceset.extract"):
         report = extract_faceset(inputs, tmp_path / "fs", ExtractConfig(resolution=64), progress=False)
     assert report.faces_added == 1 and report.files_read == 1
     assert [Path(path).name for path, _ in report.unreadable] == ["broken.mp4", "broken.jpg", "gone.mp4"]

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from livefake.synthetic import ClipSpec, write_clip
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "livefake"
+from livefake.sources.assets import clips_dir
+from livefake.sources.synthetic import ClipSpec, write_clip
 
 
 def demo_clip(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError
-from livefake.faceset import FACESET_INDEX, Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
+from livefake.faceset.format import FACESET_INDEX, Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
 
 
 def _face(index: int) -> FacesetFace:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from livefake.devices import DeviceStatus, audio_status, virtual_camera_status
+from livefake.install.devices import DeviceStatus, audio_status, virtual_camera_status
 from livefake.sinks.virtualcam import LINUX_FIX
 
 
@@ -46,7 +46,7 @@ def test_a_virtual_cable_is_recognised(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="v4l2loopback is Linux only")
 def test_virtual_camera_status_gives_the_modprobe_fix_when_absent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("livefake.devices.glob.glob", lambda pattern: [])
+    monkeypatch.setattr("livefake.install.devices.glob.glob", lambda pattern: [])
     status = virtual_camera_status()
     assert status == DeviceStatus(False, "no v4l2loopback device", status.fix)
     assert status.fix is not None and LINUX_FIX in status.fix

@@ -1,0 +1,1 @@
+"""Benchmarks: the threaded pipeline beside a sequential baseline, their plots, and progress bars."""

@@ -1,0 +1,1 @@
+"""Facesets: the format (a folder of aligned crops plus one index), extraction, and housekeeping tools."""
