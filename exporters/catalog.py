@@ -8,4 +8,5 @@ EXPORT_FORMATS: dict[str, str] = {
     "int8": "static int8 QDQ, per-channel, calibrated on faceset crops (CPU)",
     "fp16": "fp16 ONNX with float32 input/outputs (GPU)",
     "tensorrt": "ONNX + TensorRT engine and timing caches beside it (NVIDIA GPU)",
+    "triton": "Triton model repository: REPO/NAME/config.pbtxt + 1/model.onnx",
 }

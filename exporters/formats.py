@@ -119,23 +119,10 @@ FINISH_STEPS: dict[str, tuple[Callable[[ExportJob, Path], None], Callable[[str |
     "int8": (finish_int8, needs_calibration),
     "fp16": (finish_fp16, no_preflight),
     "tensorrt": (finish_tensorrt, needs_tensorrt),
+    "triton": (finish_triton, no_preflight),
 }  # one per name in livefake.exporters.catalog.EXPORT_FORMATS
 FORMATS: dict[str, ExportFormat] = {
-    entry.name: entry
-    for entry in (
-        ExportFormat("onnx", "fp32 ONNX, checked against PyTorch (any provider)", finish_onnx),
-        ExportFormat(
-            "int8", "static int8 QDQ, per-channel, calibrated on faceset crops (CPU)", finish_int8, needs_calibration
-        ),
-        ExportFormat("fp16", "fp16 ONNX with float32 input/outputs (GPU)", finish_fp16),
-        ExportFormat(
-            "tensorrt",
-            "ONNX + TensorRT engine and timing caches beside it (NVIDIA GPU)",
-            finish_tensorrt,
-            needs_tensorrt,
-        ),
-        ExportFormat("triton", "Triton model repository: REPO/NAME/config.pbtxt + 1/model.onnx", finish_triton),
-    )
+    name: ExportFormat(name, description, *FINISH_STEPS[name]) for name, description in EXPORT_FORMATS.items()
 }
 
 

@@ -91,7 +91,7 @@ class LiveController:
 
 def resolve_photo(face: str) -> str:
     """A photo path, or a bundled portrait's (``hopper``, ``collins``) when no such file exists."""
-    from livefake.synthetic import PHOTOS, bundled_photo
+    from livefake.sources.assets import PHOTOS, bundled_photo
 
     if face in PHOTOS and not Path(face).exists():
         return str(bundled_photo(face))

@@ -21,8 +21,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from livefake.models.augment import AugmentConfig
+from livefake.models.base import IDENTITIES
 from livefake.models.dataset import FaceSamples, make_batch
-from livefake.models.registry import IDENTITIES
 
 StepTensors = dict[str, tuple[torch.Tensor, ...]]  # identity -> (inputs, targets, masks, regions)
 

@@ -17,9 +17,10 @@ import cv2
 import torch
 
 from livefake.errors import DeviceError, InputError
+from livefake.models.base import ModelConfig
 from livefake.models.checkpoint import LoadedCheckpoint
 from livefake.models.distributed import World
-from livefake.models.registry import ModelConfig, default_config
+from livefake.models.registry import default_config
 
 WIDTHS = ("encoder_dims", "inter_dims", "decoder_dims", "mask_dims")
 

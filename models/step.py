@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from livefake.models.base import IDENTITIES, SwapAutoencoder
 from livefake.models.dataset import FaceSamples, plain_batch
 from livefake.models.distributed import PeerLost, World, average_gradients, is_backend_failure, lost_peer_message
 from livefake.models.losses import (

@@ -39,7 +39,7 @@ from livefake.models.distributed import agree, start_process_group, world_from_e
 from livefake.models.loader import BatchPlan, TimedBatches
 from livefake.models.losses import LossWeights, PatchDiscriminator
 from livefake.models.preview import LossLog, plot_losses, write_text_atomically
-from livefake.models.registry import IDENTITIES, ModelConfig, SwapAutoencoder, build_model
+from livefake.models.registry import build_model
 from livefake.models.run_setup import (
     WIDTHS,
     choose_device,

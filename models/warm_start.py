@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 
 from livefake.errors import InputError
+from livefake.models.base import ModelConfig, SwapAutoencoder
 from livefake.models.checkpoint import load_checkpoint
-from livefake.models.registry import ModelConfig, SwapAutoencoder
 
 INIT_PARTS = ("all", "encoder-inter")
 SHAPE_FIELDS = ("arch", "resolution", "encoder_dims", "inter_dims", "decoder_dims", "mask_dims")

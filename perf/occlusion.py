@@ -49,9 +49,9 @@ from livefake.merge.occlusion import draw_hand
 from livefake.merge.stage import MergeStage
 from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Stage
+from livefake.runtime.adapters import load_swap_model
 from livefake.runtime.contract import contract_metadata
 from livefake.runtime.session import SessionOptions
-from livefake.runtime.swap_model import load_swap_model
 from livefake.swap.model import ModelSwapStage
 from livefake.swap.photo import PhotoSwapStage, load_target_face
 from perf.hand_media import HAND_PHOTOS, composite_hand, cut_out

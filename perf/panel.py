@@ -27,7 +27,7 @@ import numpy as np
 
 from livefake.builder import build_pipeline
 from livefake.config import LiveConfig, build
-from livefake.synthetic import bundled_photo
+from livefake.sources.assets import bundled_photo
 from livefake.ui.server import PanelOptions, open_panel
 from perf.browser import headless_chromium
 

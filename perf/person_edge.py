@@ -25,11 +25,12 @@ import cv2
 import numpy as np
 
 from livefake.config import MergeConfig, SwapConfig, TrackConfig
-from livefake.face.assets import create_session, require_models
+from livefake.face.assets import require_models
 from livefake.face.landmarks import FaceRegion, warp_region
 from livefake.face.track import TrackStage
 from livefake.merge.stage import MergeStage
 from livefake.pipeline.frame import Frame
+from livefake.runtime.session import create_session
 from livefake.swap.photo import PhotoSwapStage, load_target_face
 from perf.real_media import fetch_clip
 

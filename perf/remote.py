@@ -159,7 +159,7 @@ def measure_clients(model: Path, work: Path, seconds: float, threads: int | None
 def measure_kill(url: str, server: TritonServer, seconds: float) -> dict[str, Any]:
     from livefake.builder import build_pipeline
     from livefake.config import LiveConfig, build
-    from livefake.demo_clip import demo_clip
+    from livefake.sources.demo import demo_clip
 
     clip = demo_clip((640, 480), seconds=max(seconds, 10.0))
     settings = {"source": {"spec": str(clip), "realtime": True}, "swap": {"model": url},
@@ -226,7 +226,7 @@ def run_sections(work: Path, sections: set[str], args: argparse.Namespace, resul
         if "kill" in sections:
             results["server killed mid-run"] = measure_kill(url, server, 10.0)
             print(json.dumps(results["server killed mid-run"], indent=2), flush=True)
-            from livefake.demo_clip import demo_clip
+            from livefake.sources.demo import demo_clip
 
             clip = demo_clip((640, 480), 10.0)
             results["server killed mid-run, livefake live"] = measure_kill_cli(url, server, clip)

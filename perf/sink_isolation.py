@@ -160,7 +160,7 @@ def main() -> None:
     print(json.dumps(result, indent=2))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sink_isolation.json").write_text(json.dumps(result, indent=2) + "\n")
-    from livefake.plots import plot_run
+    from livefake.bench.plots import plot_run
 
     plot_run(pipeline, RESULTS / "sink_isolation.png", "sink isolation (with the stalled sink)")
 

@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("faceset",),
     ("models",),
     ("exporters",),
-    ("bench", "install", "ui"),
+    ("bench", "install", "serve", "ui"),
     ("commands",),
     ("cli",),
 )

@@ -9,7 +9,7 @@ from livefake.merge.provenance import ProvenanceStage
 from livefake.merge.stage import MergeStage
 from livefake.merge.watermark import WatermarkDetector, make_payload
 from livefake.pipeline import Frame
-from livefake.synthetic import load_photo
+from livefake.sources.assets import load_photo
 
 
 def test_tracking_limits_and_smoothing_change_but_the_models_stay(face_models: object) -> None:

@@ -16,7 +16,7 @@ def lite_model(path: Path, resolution: int = RESOLUTION) -> Path:
     torch = pytest.importorskip("torch", reason="the stand-in lite model is built with PyTorch (livefake[train])")
     from livefake.exporters.onnx_export import export_onnx, source_from_model
     from livefake.exporters.stand_in import stand_in_weights
-    from livefake.models import build_model, default_config
+    from livefake.models.registry import build_model, default_config
 
     model = build_model(default_config("lite", resolution, encoder_dims=8, inter_dims=32, decoder_dims=8))
     crops = torch.from_numpy(np.random.default_rng(0).random((4, 3, resolution, resolution), dtype=np.float32))

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from livefake.face.track import find_faces
-from livefake.synthetic import load_photo
+from livefake.sources.assets import load_photo
 
 SIZE = (640, 360)
 PLACES = {"hopper": ((185.0, 180.0), 130.0, 0.0), "collins": ((470.0, 180.0), 92.0, 1.7)}  # centre, face px, phase

@@ -20,7 +20,7 @@ from livefake.config import (
     merge_settings,
 )
 from livefake.errors import InputError, SettingsError
-from livefake.synthetic import PHOTOS, bundled_photo
+from livefake.sources.assets import PHOTOS, bundled_photo
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -56,7 +56,7 @@ def _selection_photos(config: LiveConfig) -> list[str]:
 
 def doctor_findings() -> list[dict[str, Any]]:
     """`livefake doctor`'s checks, less the camera probe (the run may hold the camera)."""
-    from livefake.commands import doctor
+    from livefake.install import checks as doctor
 
     probes = (
         ("inference", doctor.check_onnxruntime),

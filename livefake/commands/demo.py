@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from livefake.builder import build_pipeline
     from livefake.commands.live import stop_and_finish, wait_and_report
-    from livefake.demo_clip import demo_clip
-    from livefake.synthetic import bundled_photo
+    from livefake.sources.assets import bundled_photo
+    from livefake.sources.demo import demo_clip
 
     clip = demo_clip(args.size, args.seconds)
     face = None if args.passthrough or args.model else (args.face or str(bundled_photo("hopper")))

@@ -14,7 +14,6 @@ from livefake.errors import InputError, LivefakeError
 if TYPE_CHECKING:
     from livefake.models.trainer import TrainArgs
 
-from livefake.models.catalog import ARCHITECTURES
 
 NAME = "train"
 INIT_PARTS = ("all", "encoder-inter")  # as livefake.models.warm_start (this module must not import torch)

@@ -14,17 +14,12 @@ canonical units, so any crop resolution gives the same framing:
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 import cv2
 import numpy as np
 
 from livefake.errors import InputError
 from livefake.face import mesh
-from livefake.types import Box, Image, Landmarks, Matrix
-
-FaceType = Literal["half", "mid", "full", "whole", "head"]
-FACE_TYPES: tuple[str, ...] = get_args(FaceType)
+from livefake.types import FACE_TYPES, Box, FaceType, Image, Landmarks, Matrix
 
 # (centre x, centre y, side) of each face type's square window in canonical units (cm, y down).
 # Landmarks for reference: eyes y=-2.7, brow tops y=-5.1, mesh top (mid-forehead) y=-8.3,

@@ -1,12 +1,8 @@
-"""The face and hand models: where they live, and `livefake setup`, which builds them.
+"""The face, hand and person models: where they live, and whether `livefake setup` has built them.
 
-The detector (BlazeFace short range), the 468-point face landmark model, the iris model, the
-palm detector and 21-point hand landmark model (both "lite") and the selfie (person)
-segmentation model are Apache-2.0 TFLite files inside the official ``mediapipe==0.10.21``
-wheel. Setup fetches that pinned wheel with pip (nothing is installed), checks its hash and
-the hashes of the six files, converts them to ONNX with ``livefake.exporters.tflite_to_onnx``,
-runs each once, and writes them atomically to the models folder with the wheel's LICENSE
-beside them.
+The detector (BlazeFace short range), the 468-point face landmark model and the iris model
+are Apache-2.0 TFLite files inside the official ``mediapipe==0.10.21`` wheel; `livefake setup`
+(``livefake.install.face_models``) converts them to ONNX and writes them to the models folder.
 """
 
 from __future__ import annotations
@@ -96,7 +92,7 @@ def default_models_dir() -> Path:
 
 
 def source_models(models_dir: str | Path | None = None) -> dict[str, Path]:
-    """The original TFLite files setup kept beside the ONNX ones, by key (detector, landmarks, iris, ...)."""
+    """The original TFLite files setup kept beside the ONNX ones, by key (detector, landmarks, iris)."""
     directory = model_paths(models_dir).directory / SOURCE_FOLDER
     return {source.key: directory / Path(source.member).name for source in MODEL_SOURCES}
 
@@ -127,135 +123,3 @@ def models_complete(paths: FaceModelPaths) -> bool:
     except (OSError, ValueError):
         return False
     return recorded.get("mediapipe") == MEDIAPIPE_VERSION and recorded.get("converter") == CONVERTER_VERSION
-
-
-def setup_models(
-    models_dir: str | Path | None = None, progress: bool = True, wheel: str | Path | None = None
-) -> FaceModelPaths:
-    """Build the ONNX face models once; a second call returns at once.
-
-    ``wheel`` names an already downloaded mediapipe wheel (for machines without PyPI access).
-    """
-    paths = model_paths(models_dir)
-    if models_complete(paths):
-        return paths
-    paths.directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="livefake-setup-") as scratch:
-        wheel_path = Path(wheel) if wheel else download_wheel(Path(scratch), progress)
-        members = extract_members(wheel_path)
-        (paths.directory / SOURCE_FOLDER).mkdir(exist_ok=True)
-        for source in MODEL_SOURCES:
-            model = convert_and_verify(source, members[source.member], progress)
-            write_atomically(paths.directory / source.onnx_name, model)
-            write_atomically(paths.directory / SOURCE_FOLDER / Path(source.member).name, members[source.member])
-        write_atomically(paths.directory / NOTICE_NAME, members[LICENSE_MEMBER] + notice_footer())
-        manifest = {
-            "mediapipe": MEDIAPIPE_VERSION,
-            "converter": CONVERTER_VERSION,
-            "wheel": wheel_path.name,
-            "files": manifest_files(),
-        }
-        write_atomically(paths.directory / MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
-    return paths
-
-
-def download_wheel(directory: Path, progress: bool) -> Path:
-    """pip-download the pinned wheel; fall back to this platform's wheel (files are hash-checked)."""
-    base = [sys.executable, "-m", "pip", "download", f"mediapipe=={MEDIAPIPE_VERSION}", "--no-deps"]
-    base += ["--only-binary=:all:", "--dest", str(directory)]
-    if not progress:
-        base.append("--quiet")
-    for extra in (PINNED_PLATFORM, []):
-        result = subprocess.run(base + extra, capture_output=not progress, text=True, check=False)
-        wheels = sorted(directory.glob(f"mediapipe-{MEDIAPIPE_VERSION}-*.whl"))
-        if result.returncode == 0 and wheels:
-            return check_wheel(wheels[0])
-    raise ModelError(
-        f"pip could not download mediapipe=={MEDIAPIPE_VERSION}: "
-        "check network access to PyPI, or pass --wheel with a downloaded wheel"
-    )
-
-
-def check_wheel(path: Path) -> Path:
-    if path.name == PINNED_WHEEL and sha256_of(path.read_bytes()) != PINNED_WHEEL_SHA256:
-        raise ModelError(f"{path.name} does not match its pinned sha256: delete it and run `livefake setup` again")
-    return path
-
-
-def extract_members(wheel: Path) -> dict[str, bytes]:
-    """The model files and the LICENSE from the wheel, each model checked against its hash."""
-    check_wheel(wheel)
-    wanted = [source.member for source in MODEL_SOURCES] + [LICENSE_MEMBER]
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            members = {name: archive.read(name) for name in wanted}
-    except (KeyError, zipfile.BadZipFile) as error:
-        raise ModelError(f"{wheel} is not a mediapipe {MEDIAPIPE_VERSION} wheel with face models: {error}") from None
-    for source in MODEL_SOURCES:
-        if sha256_of(members[source.member]) != source.sha256:
-            raise ModelError(f"{source.member} in {wheel.name} does not match its pinned sha256")
-    return members
-
-
-def convert_and_verify(source: ModelSource, tflite_bytes: bytes, progress: bool) -> bytes:
-    """Convert one model to ONNX, run it once on zeros and check its output shapes."""
-    try:
-        from livefake.exporters.tflite_to_onnx import ConversionError, convert_model, output_shapes
-    except ImportError as error:
-        raise ModelError(
-            f"`livefake setup` needs the tflite and onnx packages ({error}): pip install tflite onnx"
-        ) from None
-    try:
-        model = convert_model(tflite_bytes, source.key, progress)
-    except ConversionError as error:
-        raise ModelError(f"cannot convert {source.member}: {error}") from None
-    data = model.SerializeToString()
-    expected = output_shapes(tflite_bytes)
-    session = create_session(data, threads=1)
-    feed = {item.name: np.zeros([1, *item.shape[1:]], np.float32) for item in session.get_inputs()}
-    produced = [tuple(output.shape) for output in session.run(None, feed)]
-    if produced != expected:
-        raise ModelError(f"converted {source.key} model gives shapes {produced}, expected {expected}")
-    return data
-
-
-def create_session(model: str | Path | bytes, threads: int = 2):  # type: ignore[no-untyped-def]
-    """An ONNX Runtime CPU session with ``threads`` intra-op threads, for the small face models."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    # idle worker threads must not spin: the detector, landmark and iris sessions take turns,
-    # and on two cores a spinning pool of one slows the next by half
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    source = model if isinstance(model, bytes) else str(model)
-    try:
-        return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises its own untyped errors
-        where = "converted model" if isinstance(model, bytes) else str(model)
-        raise ModelError(f"cannot load face model {where}: {error}; run `livefake setup` again") from None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def notice_footer() -> bytes:
-    files = ", ".join(source.member for source in MODEL_SOURCES)
-    return (
-        f"\n\n---\nThe face, hand and person models in this folder were converted to ONNX by livefake from {files} "
-        f"in the mediapipe {MEDIAPIPE_VERSION} wheel (Copyright Google LLC), licensed under the "
-        "Apache License 2.0 above.\n"
-    ).encode()
-
-
-def manifest_files() -> dict[str, str]:
-    return {source.onnx_name: source.member for source in MODEL_SOURCES}

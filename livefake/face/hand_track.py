@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from livefake.config import LiveConfig, TrackConfig
+from livefake.face.align import face_box
 from livefake.face.assets import FaceModelPaths, require_models
 from livefake.face.detect import as_bgr
 from livefake.face.hands import HandFit, HandLandmarkModel, Palm, PalmDetector, region_from_landmarks, region_from_palm
 from livefake.face.landmarks import FaceRegion
-from livefake.face.track import landmark_box
 from livefake.pipeline.frame import Face, Frame, Hand
 from livefake.pipeline.stage import Stage
 
@@ -122,7 +122,7 @@ class HandTracker:
         fits = self.landmarks.fit_many(image, [region_from_landmarks(t.fit.landmarks) for t in self.tracks])
         kept = []
         for track, fit in zip(self.tracks, fits, strict=True):
-            box = landmark_box(fit.landmarks)
+            box = face_box(fit.landmarks)
             if fit.score >= MIN_SCORE and any(touches(box, area) for area in areas):
                 track.fit, track.age = fit, track.age + 1
                 kept.append(track)
@@ -139,9 +139,9 @@ class HandTracker:
         for fit in refits:
             if fit.score < MIN_SCORE:
                 continue
-            box = landmark_box(fit.landmarks)
-            same = [track for track in self.tracks if same_hand(box, landmark_box(track.fit.landmarks))]
-            if same and box_area(box) > box_area(landmark_box(same[0].fit.landmarks)):
+            box = face_box(fit.landmarks)
+            same = [track for track in self.tracks if same_hand(box, face_box(track.fit.landmarks))]
+            if same and box_area(box) > box_area(face_box(same[0].fit.landmarks)):
                 same[0].fit = fit
             elif not same and len(self.tracks) < self.max_hands:
                 self.tracks.append(HandTrack(next(self.ids), fit))
@@ -152,9 +152,9 @@ class HandTracker:
         """Of two tracks that have converged on the same hand keep the one that spans more (the safer
         mask: a fit on a hand seen in part, or in a hard pose, tends to shrink)."""
         kept: list[HandTrack] = []
-        for track in sorted(tracks, key=lambda t: -box_area(landmark_box(t.fit.landmarks))):
-            box = landmark_box(track.fit.landmarks)
-            if not any(same_hand(box, landmark_box(other.fit.landmarks)) for other in kept):
+        for track in sorted(tracks, key=lambda t: -box_area(face_box(t.fit.landmarks))):
+            box = face_box(track.fit.landmarks)
+            if not any(same_hand(box, face_box(other.fit.landmarks)) for other in kept):
                 kept.append(track)
         return kept
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from livefake.face.assets import create_session
 from livefake.face.detect import weighted_suppression
 from livefake.face.landmarks import FaceRegion, to_frame, warp_region
+from livefake.runtime.session import create_session
 
 PALM_INPUT = 192
 HAND_INPUT = 224

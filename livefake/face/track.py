@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from livefake.config import LiveConfig, TrackConfig
+from livefake.face.align import face_box
 from livefake.face.assets import FaceModelPaths, require_models
 from livefake.face.detect import Detection, FaceDetector, as_bgr, window_count
 from livefake.face.landmarks import EYE_LINE, FaceFit, FaceRegion, LandmarkModel

@@ -27,7 +27,7 @@ from livefake.config import SourceConfig, TrackConfig
 from livefake.errors import InputError, ModelError
 from livefake.face.align import FACE_TYPES
 from livefake.face.track import FaceTracker
-from livefake.faceset_tools import FacesetWriter
+from livefake.faceset.tools import FacesetWriter
 from livefake.pipeline.frame import Face
 from livefake.pipeline.stage import Source
 from livefake.sources import make_source

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from livefake.errors import InputError, write_failure_reason
 from livefake.face.align import alignment_matrix, transform_points, warp_to_crop
-from livefake.faceset import (
+from livefake.faceset.format import (
     FACESET_INDEX,
     Faceset,
     FacesetFace,

@@ -97,11 +97,23 @@ def guarded(name: str, probe: Callable[[], Check | list[Check]]) -> list[Check]:
     return result if isinstance(result, list) else [result]
 
 
-def run_checks(probe_cameras: int) -> list[Check]:
+def check_triton(url: str) -> Check:
+    from livefake.errors import LivefakeError
+    from livefake.runtime.triton import probe
+
+    try:
+        return Check("triton", True, probe(url))
+    except LivefakeError as error:
+        return Check("triton", False, str(error), "start it with `livefake serve REPO`, or check HOST:PORT and NAME")
+
+
+def run_checks(probe_cameras: int, triton: str | None = None) -> list[Check]:
     checks: list[Check] = []
     checks += guarded("camera", lambda: check_cameras(probe_cameras))
     checks += guarded("inference", check_onnxruntime)
     checks += guarded("face models", check_face_models)
     checks += guarded("devices", check_devices)
     checks += guarded("training", check_training)
+    if triton:
+        checks += guarded("triton", lambda: check_triton(triton))
     return checks

@@ -101,7 +101,7 @@ def check_wheel(path: Path) -> Path:
 
 
 def extract_members(wheel: Path) -> dict[str, bytes]:
-    """The three model files and the LICENSE from the wheel, each model checked against its hash."""
+    """The model files and the LICENSE from the wheel, each model checked against its hash."""
     check_wheel(wheel)
     wanted = [source.member for source in MODEL_SOURCES] + [LICENSE_MEMBER]
     try:
@@ -150,7 +150,7 @@ def sha256_of(data: bytes) -> str:
 def notice_footer() -> bytes:
     files = ", ".join(source.member for source in MODEL_SOURCES)
     return (
-        f"\n\n---\nThe face models in this folder were converted to ONNX by livefake from {files} "
+        f"\n\n---\nThe face, hand and person models in this folder were converted to ONNX by livefake from {files} "
         f"in the mediapipe {MEDIAPIPE_VERSION} wheel (Copyright Google LLC), licensed under the "
         "Apache License 2.0 above.\n"
     ).encode()

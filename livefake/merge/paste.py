@@ -32,7 +32,7 @@ def scaled_matrix(
 
 def paste_box(
     crop_mask: np.ndarray, crop_to_frame: np.ndarray, frame_shape: tuple[int, ...]
-) -> Box | None:
+) -> PixelBox | None:
     """The frame box (x0, y0, x1, y1, exclusive) that the visible part of the mask lands in."""
     x, y, w, h = cv2.boundingRect((crop_mask > _VISIBLE).astype(np.uint8))
     if w == 0 or h == 0:
@@ -55,7 +55,7 @@ def paste_back(
     matrix_frame_to_crop: Matrix,
     seamless: bool = False,
     crop_to_frame: np.ndarray | None = None,
-) -> Box | None:
+) -> PixelBox | None:
     """Blend ``face_crop_bgr`` into ``frame_bgr`` in place through ``crop_mask`` (float [0, 1]).
 
     Only the box the visible mask covers is read and written; it is returned (None when the

@@ -14,6 +14,7 @@ with no swapped faces pass through untouched.
 from __future__ import annotations
 
 import cv2
+import numpy as np
 
 from livefake.config import LiveConfig, MergeConfig
 from livefake.errors import InputError

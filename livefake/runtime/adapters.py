@@ -39,12 +39,17 @@ ADAPTERS: tuple[ModelAdapter, ...] = (
 
 
 def load_swap_model(
-    path: str | Path, options: SessionOptions | None = None, dfm_face_type: str = "whole_face"
+    path: str | Path, options: SessionOptions | None = None, dfm_face_type: str = "whole"
 ) -> SwapModel:
-    """Open a swap model file: a livefake contract model or a DeepFaceLab DFM model (ONNX).
+    """Open a swap model file: a livefake contract model or a DeepFaceLab DFM model (ONNX), or a
+    model served by Triton (``triton://HOST:PORT/NAME``, whose contract comes from the server).
 
     Raises ModelError naming the file when it is missing, truncated or breaks the contract.
     """
+    if str(path).startswith("triton://"):
+        from livefake.runtime.triton import TritonSwapModel
+
+        return TritonSwapModel(str(path), dfm_face_type=dfm_face_type)
     session = ModelSession(path, options)
     adapter = next(adapter for adapter in ADAPTERS if adapter.recognises(session))
     return adapter.build(session, dfm_face_type)

@@ -122,7 +122,7 @@ def read_contract(
 
 def check_face_type(path: str, face_type: str) -> None:
     """Refuse a face type ``livefake.face.align`` does not know: its crops would be cut wrongly."""
-    from livefake.face.align import FACE_TYPES
+    from livefake.types import FACE_TYPES
 
     if face_type not in FACE_TYPES:
         raise ModelError(

@@ -66,25 +66,3 @@ def nchw_rgb_to_bgr_uint8(batch: np.ndarray) -> np.ndarray:
     scaled = np.clip(batch[:, ::-1].transpose(0, 2, 3, 1) * 255.0 + 0.5, 0.0, 255.0)
     return scaled.astype(np.uint8)
 
-
-def load_swap_model(
-    path: str | Path, options: SessionOptions | None = None, dfm_face_type: str = "whole"
-) -> SwapModel:
-    """Open a swap model file: a livefake contract model or a DeepFaceLab DFM model (ONNX),
-    or a model served by Triton (``triton://HOST:PORT/NAME``).
-
-    Raises ModelError naming the file when it is missing, truncated or breaks the contract.
-    """
-    from livefake.runtime.dfm import DfmSwapModel, is_dfm
-
-    if str(path).startswith("triton://"):
-        from livefake.runtime.triton import TritonSwapModel
-
-        return TritonSwapModel(str(path), dfm_face_type=dfm_face_type)
-
-    session = ModelSession(path, options)
-    if is_dfm(session.inputs):
-        return DfmSwapModel(session, face_type=dfm_face_type)
-    contract = read_contract(session.path, session.metadata, session.inputs, session.outputs)
-    check_opset(session.path, read_opset(session.path))
-    return ContractSwapModel(session, contract)

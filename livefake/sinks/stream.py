@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 from fractions import Fraction
 from typing import Any
 

@@ -13,7 +13,7 @@ def demo_clip(
     size: tuple[int, int] = (640, 480), seconds: float = 10.0, photo: str = "collins", fps: float = 30.0
 ) -> Path:
     """Path of a cached generated clip of ``photo`` at ``size`` and ``fps``, made on first use (a few seconds)."""
-    folder = cache_dir() / "clips"
+    folder = clips_dir()
     folder.mkdir(parents=True, exist_ok=True)
     rate = "" if fps == 30.0 else f"_{fps:g}fps"
     path = folder / f"demo_{photo}_{size[0]}x{size[1]}_{seconds:g}s{rate}.mp4"

@@ -21,7 +21,7 @@ from livefake.pipeline.frame import Frame, SwappedFace
 from livefake.pipeline.stage import Stage
 from livefake.runtime.adapters import load_swap_model
 from livefake.runtime.session import SessionOptions
-from livefake.runtime.swap_model import NoAnswer, SwapModel, load_swap_model
+from livefake.runtime.swap_model import NoAnswer, SwapModel
 from livefake.swap.photo import faces_to_swap
 
 

@@ -27,6 +27,7 @@ from livefake.swap.eyes import BlinkFollower, cut_live_eyes, keep_target_eyes
 from livefake.swap.steady import StillHold
 from livefake.swap.triangles import TriangleWarper, delaunay_triangles
 from livefake.swap.turns import TurnChoice, TurnGuard, magnified_share, mirrored_source
+from livefake.types import Image, Landmarks, PixelBox
 
 MIN_TARGET_FACE_PX = 80  # narrower target faces are too blurry to swap in
 TARGET_MARGIN = 0.15  # of the face size, kept around the target face when cutting the photo

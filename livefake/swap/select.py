@@ -195,7 +195,7 @@ def reference_embedding(path: str) -> np.ndarray:
     """dlib's embedding of the largest face in the photo at ``path`` (cached; about 0.1 s once)."""
     from livefake.face.identity import box_from_landmarks
     from livefake.face.track import find_faces
-    from livefake.synthetic import load_photo
+    from livefake.sources.assets import load_photo
 
     photo = load_photo(path)
     found = [face.landmarks for face in find_faces(photo) if face.landmarks is not None]

@@ -71,8 +71,8 @@ class SwapTargets:
 def open_engine(swap: SwapConfig, track: TrackConfig) -> Stage:
     """An opened swap stage for one target: a model, an animated photo, or a swapped photo."""
     if swap.model is not None:
+        from livefake.runtime.adapters import load_swap_model
         from livefake.runtime.session import SessionOptions
-        from livefake.runtime.swap_model import load_swap_model
         from livefake.swap.model import ModelSwapStage
 
         options = SessionOptions(provider=swap.provider, threads=swap.threads)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import torch
 
-from livefake.models import build_model, default_config
 from livefake.models.checkpoint import TrainState, save_checkpoint
+from livefake.models.registry import build_model, default_config
 
 
 def write_checkpoint(run: Path, resolution: int = 64, widths: dict[str, int] | None = None, nan: bool = False) -> Path:

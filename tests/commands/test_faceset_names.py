@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livefake.faceset import Faceset, FacesetFace, write_faceset
+from livefake.faceset.format import Faceset, FacesetFace, write_faceset
 from tests.commands.processes import run_cli
 
 

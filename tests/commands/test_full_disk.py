@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from livefake.faceset import read_faceset
-from livefake.synthetic import ClipSpec, render_frames, write_clip
+from livefake.faceset.format import read_faceset
+from livefake.sources.synthetic import ClipSpec, render_frames, write_clip
 from tests.commands.disks import fill_leaving, small_disk
 from tests.commands.processes import Finished, partial_files, run_cli
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from livefake.merge.watermark import embed, file_source_id, make_payload
-from livefake.synthetic import ClipSpec, bundled_photo, render_frames, write_clip
+from livefake.sources.assets import bundled_photo
+from livefake.sources.synthetic import ClipSpec, render_frames, write_clip
 from tests.commands.processes import run_cli
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 import pytest
 
-from livefake.synthetic import ClipSpec, write_clip
+from livefake.sources.synthetic import ClipSpec, write_clip
 from tests.commands.checkpoints import write_checkpoint
 from tests.commands.processes import (
     EXIT_CODES,

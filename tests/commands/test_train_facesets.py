@@ -11,7 +11,7 @@ import pytest
 from train_helpers import TINY_FLAGS
 
 from livefake.cli import main
-from livefake.faceset import read_faceset, write_faceset
+from livefake.faceset.format import read_faceset, write_faceset
 from livefake.models.checkpoint import load_checkpoint
 from livefake.models.synthetic_faceset import write_synthetic_faceset
 

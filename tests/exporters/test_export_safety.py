@@ -59,7 +59,7 @@ def test_non_finite_outputs_are_refused(tmp_path: Path) -> None:
 
 def tiny_lite() -> ExportSource:
     from livefake.exporters.onnx_export import source_from_model
-    from livefake.models import build_model, default_config
+    from livefake.models.registry import build_model, default_config
 
     torch.manual_seed(0)
     return source_from_model(build_model(default_config("lite", 64, **TINY)).eval(), "dst", 1)

@@ -35,7 +35,7 @@ def test_same_hand_means_boxes_sharing_most_of_the_smaller() -> None:
 
 def test_tracker_follows_a_real_hand_over_a_face_and_searches_rarely_without_one(face_models) -> None:  # type: ignore[no-untyped-def]
     from livefake.face.track import find_faces
-    from livefake.synthetic import load_photo
+    from livefake.sources.assets import load_photo
 
     try:
         cutout = cut_out("nocurl")
@@ -75,7 +75,7 @@ def test_hand_stage_follows_the_occlusion_setting(face_models) -> None:  # type:
 
 
 def test_builder_adds_the_hand_stage_even_with_occlusion_off(face_models) -> None:  # type: ignore[no-untyped-def]
-    from livefake.synthetic import bundled_photo
+    from livefake.sources.assets import bundled_photo
 
     swap = SwapConfig(face=str(bundled_photo("hopper")))
     names = [stage.name for stage in build_stages(LiveConfig(swap=swap))]

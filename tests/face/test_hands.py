@@ -74,7 +74,7 @@ def test_palm_and_landmarks_on_a_real_hand_photo(face_models, name: str) -> None
 
 
 def test_palm_detector_finds_no_palm_in_a_face(face_models) -> None:  # type: ignore[no-untyped-def]
-    from livefake.synthetic import load_photo
+    from livefake.sources.assets import load_photo
 
     portrait = load_photo("hopper")
     height, width = portrait.shape[:2]

@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError, ModelError
-from livefake.extract import ExtractConfig, ExtractReport, extract_faceset
 from livefake.face import mesh
 from livefake.face.align import alignment_matrix, invert_matrix, transform_points, warp_to_crop
 from livefake.face.track import find_faces
-from livefake.faceset import Faceset, read_face_image, read_faceset
-from livefake.faceset_tools import blur_score
-from livefake.synthetic import ClipSpec, bundled_photo, load_photo, read_transforms, render_frames, write_clip
+from livefake.faceset.extract import ExtractConfig, ExtractReport, extract_faceset
+from livefake.faceset.format import Faceset, read_face_image, read_faceset
+from livefake.faceset.tools import blur_score
+from livefake.sources.assets import bundled_photo, load_photo
+from livefake.sources.synthetic import ClipSpec, read_transforms, render_frames, write_clip
 
 RESOLUTION = 128
 EVERY = 2

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from livefake.errors import InputError
-from livefake.faceset import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
-from livefake.faceset_tools import (
+from livefake.faceset.format import Faceset, FacesetFace, read_face_image, read_faceset, write_faceset
+from livefake.faceset.tools import (
     CAPTION_HEIGHT,
     REJECTED_FOLDER,
     SHEET_CELL,

@@ -16,9 +16,10 @@ from triton_testing import crops, free_port_block, lite_model, server_or_skip
 from livefake.errors import InputError, ModelError
 from livefake.exporters.triton import write_repository
 from livefake.pipeline.frame import Face, Frame
+from livefake.runtime.adapters import load_swap_model
 from livefake.runtime.contract import INPUT_NAME
 from livefake.runtime.session import ModelSession, SessionOptions
-from livefake.runtime.swap_model import NoAnswer, load_swap_model
+from livefake.runtime.swap_model import NoAnswer
 from livefake.runtime.triton import TritonSwapModel, contract_from_config, parse_url
 
 
@@ -239,7 +240,7 @@ def test_export_of_a_checkpoint_writes_a_checked_repository(tmp_path: Path) -> N
     from livefake.exporters.formats import run_export
     from livefake.exporters.job import ExportRequest
     from livefake.exporters.onnx_export import source_from_model
-    from livefake.models import build_model, default_config
+    from livefake.models.registry import build_model, default_config
 
     model = build_model(default_config("lite", 64, encoder_dims=8, inter_dims=16, decoder_dims=8)).eval()
     (tmp_path / "repo" / "lite").mkdir(parents=True)

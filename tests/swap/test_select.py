@@ -14,8 +14,8 @@ from livefake.builder import build_stages
 from livefake.config import LiveConfig, build
 from livefake.pipeline import Captured, DropPolicy, Frame, Pipeline, Sink, Source, StreamInfo
 from livefake.pipeline.frame import Face
+from livefake.sources.assets import bundled_photo
 from livefake.swap.select import FaceSelector, Selection
-from livefake.synthetic import bundled_photo
 
 FRAMES = 300
 CHANGED = 6.0  # mean grey-level change inside a swapped face's box (unswapped: the watermark, ~1)

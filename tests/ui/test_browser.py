@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from panel_client import PanelRun
 
-from livefake.synthetic import bundled_photo
+from livefake.sources.assets import bundled_photo
 from perf.browser import headless_chromium, missing_browser
 
 pytestmark = pytest.mark.skipif(missing_browser() is not None, reason=str(missing_browser()))
