@@ -25,8 +25,12 @@ from tests.commands.processes import (
     wait_until,
 )
 
-SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
-SIGNAL_IDS = ["SIGINT", "SIGTERM", "SIGHUP"]
+# SIGTERM runs in the fast suite; Ctrl-C and SIGHUP take the same handler (livefake.cli) and run with -m slow
+SIGNAL_PARAMS = [
+    pytest.param(signal.SIGINT, id="SIGINT", marks=pytest.mark.slow),
+    pytest.param(signal.SIGTERM, id="SIGTERM"),
+    pytest.param(signal.SIGHUP, id="SIGHUP", marks=pytest.mark.slow),
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def assert_stopped_by(result: Finished, signum: int, command: str) -> None:
     assert not any(line.startswith("livefake: wrote") for line in result.lines), result.stderr
 
 
-@pytest.mark.parametrize("signum", SIGNALS, ids=SIGNAL_IDS)
+@pytest.mark.parametrize("signum", SIGNAL_PARAMS)
 def test_signal_during_convert_keeps_nothing(tmp_path: Path, clip: Path, face_models: object, signum: int) -> None:
     out = tmp_path / "swapped.mp4"
     process = start_cli(["convert", str(clip), str(out), "--face", "collins"])
@@ -62,7 +66,7 @@ def test_signal_during_convert_keeps_nothing(tmp_path: Path, clip: Path, face_mo
     assert list(tmp_path.iterdir()) == [], "an output or a partial file was left"
 
 
-@pytest.mark.parametrize("signum", SIGNALS, ids=SIGNAL_IDS)
+@pytest.mark.parametrize("signum", SIGNAL_PARAMS)
 def test_signal_during_extract_leaves_no_faceset(tmp_path: Path, clip: Path, face_models: object, signum: int) -> None:
     out = tmp_path / "faces"
     process = start_cli(["extract", str(clip), "--out", str(out), "--resolution", "64"])
@@ -85,16 +89,9 @@ def test_signal_during_extract_into_an_existing_faceset_keeps_it_as_it_was(
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
 
 
-# Each export run imports torch (seconds on a loaded 2-core machine): SIGTERM runs in the fast
-# suite; the same path under SIGINT and SIGHUP (proven for all three on convert and extract) with -m slow.
-EXPORT_SIGNALS = [
-    pytest.param(signal.SIGINT, id="SIGINT", marks=pytest.mark.slow),
-    pytest.param(signal.SIGTERM, id="SIGTERM"),
-    pytest.param(signal.SIGHUP, id="SIGHUP", marks=pytest.mark.slow),
-]
 
 
-@pytest.mark.parametrize("signum", EXPORT_SIGNALS)
+@pytest.mark.parametrize("signum", SIGNAL_PARAMS)
 def test_signal_during_export_keeps_nothing(tmp_path: Path, checkpoint: Path, signum: int) -> None:
     out_dir = tmp_path / "models"
     out_dir.mkdir()
@@ -105,7 +102,7 @@ def test_signal_during_export_keeps_nothing(tmp_path: Path, checkpoint: Path, si
     assert list(out_dir.iterdir()) == []
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("signum", SIGNAL_PARAMS[1:])
 def test_signal_during_a_live_recording_finalises_it(
     tmp_path: Path, clip: Path, face_models: object, signum: int
 ) -> None:

@@ -21,7 +21,8 @@ def facesets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize(
     ("number", "code"),
-    [(signal.SIGTERM, 143), (signal.SIGHUP, 129), pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow)],
+    [(signal.SIGTERM, 143), pytest.param(signal.SIGHUP, 129, marks=pytest.mark.slow),
+     pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow)],
 )  # Ctrl-C takes the same path as SIGTERM (one handler for all three); slow only to keep the suite short
 def test_a_stop_signal_saves_the_step_reached(
     facesets: tuple[Path, Path], tmp_path: Path, number: signal.Signals, code: int

@@ -140,7 +140,7 @@ def test_late_answer_lets_the_frame_pass_untouched_counted_and_warned_once(
     assert sum("later than" in record.getMessage() for record in caplog.records) == 1
 
 
-@pytest.mark.parametrize("in_flight", [2, 1])
+@pytest.mark.parametrize("in_flight", [2, pytest.param(1, marks=pytest.mark.slow)])
 def test_lost_server_passes_frames_untouched_then_swapping_resumes(exported: SimpleNamespace, in_flight: int) -> None:
     from livefake.serve.server import TritonServer
 
