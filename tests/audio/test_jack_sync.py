@@ -52,6 +52,7 @@ def jack_server() -> Iterator[dict[str, str]]:
         server.wait(timeout=5)
 
 
+@pytest.mark.slow  # a paced JACK run of several seconds; the delay line itself is checked in test_sync.py
 def test_audio_offset_stays_within_20ms_of_the_video_latency(jack_server: dict[str, str]) -> None:
     run = subprocess.run(
         [sys.executable, str(SCENARIO)], env=jack_server, capture_output=True, text=True, timeout=60

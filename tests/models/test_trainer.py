@@ -140,6 +140,7 @@ def test_sigkill_while_writing_a_checkpoint_resumes_from_the_last_good(
     assert resumed.step == 3 and not list(out.glob(".checkpoint-*.tmp"))
 
 
+@pytest.mark.slow  # a learning check (hundreds of steps); perf/train.py records the figures
 def test_lite_learns_two_identities_quickly(facesets: tuple[Path, Path], tmp_path: Path) -> None:
     """A short version of the issue's check; the full one is the slow test below and perf/train.py."""
     out = tmp_path / "run"

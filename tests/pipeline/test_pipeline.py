@@ -50,7 +50,7 @@ def timed_stop(pipeline: Pipeline, durations: list[float]) -> None:
     durations.append(time.monotonic() - started)
 
 
-@pytest.mark.parametrize("where", ["stage", "sink", "source-paced"])
+@pytest.mark.parametrize("where", ["stage", pytest.param("sink", marks=pytest.mark.slow), "source-paced"])
 def test_stop_returns_within_a_second_100_times(where: str) -> None:
     """100 trials, run 25 at a time so that the suite stays fast; each stop is timed alone."""
     durations: list[float] = []

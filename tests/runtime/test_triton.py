@@ -255,8 +255,16 @@ def test_export_of_a_checkpoint_writes_a_checked_repository(tmp_path: Path) -> N
     assert [path.name for path in tmp_path.iterdir()] == ["repo"]  # no work folder left behind
 
 
-def _stubs_of(server: object) -> list[str]:
-    """Python-backend stub processes still running from ``server``'s staged folder."""
+def _stubs_of(server: object, within_s: float = 2.0) -> list[str]:
+    """Python-backend stub processes from ``server``'s staged folder still there after ``within_s``
+    (a SIGKILLed process keeps its /proc entry for the moment the kernel takes to tear it down)."""
+    deadline = time.monotonic() + within_s
+    while (found := _running_stubs(server)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def _running_stubs(server: object) -> list[str]:
     work = server._work.name  # type: ignore[attr-defined]
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):

@@ -117,6 +117,7 @@ def test_tcp_round_trip_with_the_sink_listening(tmp_path: Path) -> None:
     assert figures["latency_p50_ms"] < 250, figures
 
 
+@pytest.mark.slow  # the sender is the one the UDP and TCP round trips use; RTMP adds only the muxer
 def test_rtmp_push_to_a_listening_receiver(tmp_path: Path) -> None:
     port = free_port()
     url = f"rtmp://127.0.0.1:{port}/live/livefake"

@@ -144,6 +144,7 @@ def test_only_the_selected_track_is_swapped_through_300_frames(
     print(f"select {swap['select']}: {FRAMES} frames in {time.monotonic() - started:.1f} s")
 
 
+@pytest.mark.slow  # dlib embeddings of 300 frames; the selection itself is checked by the tests above
 def test_each_face_wears_its_own_photo_by_dlib(two_faces: list[np.ndarray]) -> None:
     identity = pytest.importorskip("livefake.face.identity")
     try:
