@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 from collections import Counter
@@ -27,10 +26,6 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 0.9
 ABORT_TIMEOUT_S = 10.0  # an interrupted run waits this long for its sinks to remove their partial files
-# A thread back from ONNX Runtime, OpenCV or PyAV (which run without the GIL) waits for the
-# interpreter until the thread holding it lets go, by default up to 5 ms: longer than a 720p60
-# stage takes. Live runs hand the GIL over every 0.5 ms instead (a process-wide setting).
-LIVE_SWITCH_INTERVAL_S = 0.0005
 
 
 class Pipeline:
@@ -166,8 +161,6 @@ class Pipeline:
             self._error = error if isinstance(error, StageError) else None
             raise
         self._machine.try_advance(PipelineState.RUNNING)
-        if self.policy is DropPolicy.DROP_OLDEST and sys.getswitchinterval() > LIVE_SWITCH_INTERVAL_S:
-            sys.setswitchinterval(LIVE_SWITCH_INTERVAL_S)
         for branch in branches:
             self._tee.attach(branch)  # before the first frame can reach the tee
         self._spawn("source", self._run_source)
