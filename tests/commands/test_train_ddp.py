@@ -27,6 +27,7 @@ def _rank_pid(launcher: int, rank: int) -> int:
     raise AssertionError(f"no rank {rank} under launcher {launcher}")
 
 
+@pytest.mark.slow  # two processes through a SIGKILL and a resume; the launcher test below stays in the fast suite
 def test_a_killed_rank_stops_all_and_the_run_resumes_exactly(facesets: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "run"
     process = subprocess.Popen(

@@ -59,6 +59,7 @@ def test_moving_clip_accuracy(scoring: ModuleType, face_models, photo: str, size
     assert row["smoothed_over_raw"] <= 1.3
 
 
+@pytest.mark.slow  # a jitter score over a long still clip; perf/track.py records the figures
 def test_still_clip_jitter(scoring: ModuleType, face_models) -> None:  # type: ignore[no-untyped-def]
     row = scoring.jitter_row(scoring.still_clip("hopper", 3.0, seconds=2.5), TrackConfig())
     assert row["jitter"] <= 0.005
