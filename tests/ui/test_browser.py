@@ -185,7 +185,7 @@ def test_the_page_changes_the_running_pipeline(panel_run: PanelRun, tmp_path: Pa
         steps = np.diff(watch.indices)
         assert watch.indices[0] >= 0 and np.all(steps >= 1), "capture indices went back: the capture restarted"
         dropped = panel_run.state()["stats"]["dropped"]
-        # the page's frame log is polled: allow one poll's worth beside the counted drops
+        # a few frames of slack: the drop count is read at another moment than the frame log
         assert int(np.sum(steps - 1)) <= dropped + 4, "output frames missing beyond those counted as dropped"
         print("change -> first output frame with it (ms):", {k: round(v) for k, v in delays.items()})
 
