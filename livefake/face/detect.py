@@ -47,9 +47,15 @@ def as_bgr(image: Image) -> Image:
 
 def blazeface_anchors() -> np.ndarray:
     """(896, 2) anchor centres in [0, 1], in the model's output order (layer, row, column, anchor)."""
+    return anchor_centres(INPUT_SIZE, ANCHOR_LAYERS)
+
+
+def anchor_centres(input_size: int, layers: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Anchor centres in [0, 1] of a single-shot detector with square ``input_size`` input and
+    ``layers`` of (stride, anchors per cell), in output order (layer, row, column, anchor)."""
     centres = []
-    for stride, per_cell in ANCHOR_LAYERS:
-        cells = INPUT_SIZE // stride
+    for stride, per_cell in layers:
+        cells = input_size // stride
         grid = (np.arange(cells, dtype=np.float32) + 0.5) / cells
         ys, xs = np.meshgrid(grid, grid, indexing="ij")
         layer = np.stack([xs.ravel(), ys.ravel()], axis=1)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from livefake.face.detect import weighted_suppression
+from livefake.face.detect import anchor_centres, weighted_suppression
 from livefake.face.landmarks import FaceRegion, to_frame, warp_region
 from livefake.runtime.session import create_session
 
@@ -55,13 +55,7 @@ class HandFit:
 
 def palm_anchors() -> np.ndarray:
     """(2016, 2) anchor centres in [0, 1], in the model's output order."""
-    centres = []
-    for stride, per_cell in PALM_ANCHOR_LAYERS:
-        cells = PALM_INPUT // stride
-        grid = (np.arange(cells, dtype=np.float32) + 0.5) / cells
-        ys, xs = np.meshgrid(grid, grid, indexing="ij")
-        centres.append(np.repeat(np.stack([xs.ravel(), ys.ravel()], axis=1), per_cell, axis=0))
-    return np.concatenate(centres)
+    return anchor_centres(PALM_INPUT, PALM_ANCHOR_LAYERS)
 
 
 def upright_angle(wrist: np.ndarray, knuckle: np.ndarray) -> float:
