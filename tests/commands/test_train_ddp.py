@@ -27,14 +27,20 @@ def _rank_pid(launcher: int, rank: int) -> int:
     raise AssertionError(f"no rank {rank} under launcher {launcher}")
 
 
+def start_ddp_run(facesets: tuple[Path, Path], out: Path, save_every: int, steps: int) -> subprocess.Popen[str]:
+    """A two-process run with no step limit, returned once it has logged ``steps`` steps."""
+    process = subprocess.Popen(
+        train_command(*facesets, out, *DDP, "--max-steps", "100000", "--save-every", str(save_every)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for_steps(process, out, steps)
+    return process
+
+
 @pytest.mark.slow  # two processes through a SIGKILL and a resume; the launcher test below stays in the fast suite
 def test_a_killed_rank_stops_all_and_the_run_resumes_exactly(facesets: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "run"
-    process = subprocess.Popen(
-        train_command(*facesets, out, *DDP, "--max-steps", "100000", "--save-every", "4"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    wait_for_steps(process, out, 5)
+    process = start_ddp_run(facesets, out, save_every=4, steps=5)
     subprocess.run(["kill", "-KILL", str(_rank_pid(process.pid, 1))], check=True)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGKILL, stderr
@@ -55,11 +61,7 @@ def test_sigterm_to_the_launcher_stops_every_rank_after_the_same_step_and_saves(
     facesets: tuple[Path, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    process = subprocess.Popen(
-        train_command(*facesets, out, *DDP, "--max-steps", "100000", "--save-every", "100000"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    wait_for_steps(process, out, 3)
+    process = start_ddp_run(facesets, out, save_every=100000, steps=3)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 143, stderr
