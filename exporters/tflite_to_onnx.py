@@ -9,8 +9,9 @@ RESIZE_BILINEAR and mediapipe's custom Convolution2DTransposeBias.
 
 TFLite tensors are NHWC; the ONNX graph keeps the TFLite input and output shapes so both
 runtimes take the same arrays, and works in NCHW inside (one Transpose after the input and
-one before each RESHAPE). PReLU is written as ``Relu(x) + (-alpha) * Relu(-x)``, which ONNX
-Runtime runs about twice as fast as its PRelu kernel on CPU.
+one before each RESHAPE). PReLU is written as ``alpha * x + (1 - alpha) * Relu(x)`` with both
+products as 1x1 depthwise convolutions: on CPU, ONNX Runtime runs that 2.7x faster than its
+PRelu kernel on the face landmark model, and 18-24% faster than ``Relu(x) - alpha * Relu(-x)``.
 """
 
 from __future__ import annotations
@@ -84,16 +85,32 @@ def convert_prelu(builder: GraphBuilder, op: tflite.Operator) -> None:
     alpha = builder.constant(a)
     if alpha is None:
         raise ConversionError("PRELU alpha must be constant")
-    channels = alpha.reshape(-1).shape[0]
-    nchw = len(builder.shape(x)) == 4
-    per_channel_shape = (channels, 1, 1) if nchw and channels > 1 else (channels,)
-    negative_alpha = (-alpha.astype(np.float32)).reshape(per_channel_shape)
     source = builder.value(x, nchw=True)
+    shape = builder.shape(x)
+    if len(shape) == 4:
+        output = prelu_as_convolutions(builder, source, alpha, shape[3])
+    else:
+        channels = alpha.reshape(-1).shape[0]
+        negative_alpha = (-alpha.astype(np.float32)).reshape(channels)
+        positive = builder.add_node("Relu", [source], "prelu_pos")
+        negative = builder.add_node("Relu", [builder.add_node("Neg", [source], "prelu_neg")], "prelu_negrelu")
+        scaled = builder.add_node("Mul", [negative, builder.add_constant(negative_alpha, "alpha")], "prelu_scale")
+        output = builder.add_node("Add", [positive, scaled], "prelu")
+    builder.set_output(int(op.Outputs(0)), output, len(shape) == 4)
+
+
+def prelu_as_convolutions(builder: GraphBuilder, source: str, alpha: np.ndarray, channels: int) -> str:
+    """PReLU of an NCHW activation as ``alpha * x + (1 - alpha) * Relu(x)``, both products 1x1
+    depthwise convolutions: ONNX Runtime keeps those in its blocked layout, where a Mul by a
+    per-channel constant would reorder the tensor out and back."""
+    slopes = np.broadcast_to(alpha.astype(np.float32).reshape(-1), (channels,))
+    linear = builder.add_constant(slopes.reshape(channels, 1, 1, 1), "prelu_alpha")
+    rest = builder.add_constant((1.0 - slopes).reshape(channels, 1, 1, 1), "prelu_rest")
+    depthwise = {"kernel_shape": [1, 1], "group": channels}
+    scaled = builder.add_node("Conv", [source, linear], "prelu_scaled", **depthwise)
     positive = builder.add_node("Relu", [source], "prelu_pos")
-    negated = builder.add_node("Neg", [source], "prelu_neg")
-    negative = builder.add_node("Relu", [negated], "prelu_negrelu")
-    scaled = builder.add_node("Mul", [negative, builder.add_constant(negative_alpha, "alpha")], "prelu_scale")
-    builder.set_output(int(op.Outputs(0)), builder.add_node("Add", [positive, scaled], "prelu"), nchw)
+    kept = builder.add_node("Conv", [positive, rest], "prelu_kept", **depthwise)
+    return builder.add_node("Add", [scaled, kept], "prelu")
 
 
 def operand(builder: GraphBuilder, index: int, nchw: bool) -> str:

@@ -18,7 +18,7 @@ from livefake.sources.assets import cache_dir
 MEDIAPIPE_VERSION = "0.10.21"
 SOURCE_FOLDER = "tflite"  # the original files, kept for the converter's equivalence test
 MANIFEST_NAME = "manifest.json"
-CONVERTER_VERSION = 4  # bump when the conversion changes: older caches are rebuilt by setup
+CONVERTER_VERSION = 5  # bump when the conversion changes: older caches are rebuilt by setup
 
 
 @dataclass(frozen=True)
