@@ -2,9 +2,10 @@
 
 Only hands that can cover a face matter to the merge (they are carved out of the face mask),
 so palms are searched in a square around each tracked face, one face per search, and only
-every ``SEARCH_EVERY`` frames while no hand is followed (every ``SEARCH_EVERY_TRACKING`` while
+every ``SEARCH_PERIOD_S`` while no hand is followed (every ``SEARCH_PERIOD_TRACKING_S`` while
 one is, for a second hand or a better fit of a hand first seen in part): a frame with no hand
-in view mostly pays nothing. A found hand is
+in view mostly pays nothing. The periods are in seconds of the stream, not frames, so a hand
+is found as soon at 60 fps as at 30 and a faster camera does not search more often. A found hand is
 followed every frame by its 21 landmarks, in a region taken from the last ones, until its
 presence score drops below ``MIN_SCORE`` or it leaves every face's square. Landmarks are not
 smoothed: the occlusion mask smooths per face track, and hands move fast.
@@ -27,9 +28,11 @@ from livefake.face.landmarks import FaceRegion
 from livefake.pipeline.frame import Face, Frame, Hand
 from livefake.pipeline.stage import Stage
 
-SEARCH_EVERY = 3  # frames between palm searches while no hand is followed
-SEARCH_EVERY_TRACKING = 8  # ... and while one is (a second hand may come, or a better fit of this one)
-YOUNG_FRAMES = 12  # a hand followed for fewer frames than this may have been first seen in part: search as often
+SEARCH_PERIOD_S = 0.1  # stream seconds between palm searches while no hand is followed (3 frames at 30 fps)
+SEARCH_PERIOD_TRACKING_S = 0.27  # ... and while one is (a second hand may come, or a better fit of this one)
+YOUNG_S = 0.4  # a hand followed for less than this may have been first seen in part: search as often
+FRAME_TIME_S = 1 / 30  # the step between frames given no time
+TIME_SLACK_S = 0.002  # a period is due this early: frame times carry rounding
 SEARCH_SCALE = 3.0  # side of the palm search square / larger side of the face box
 MAX_HANDS = 2
 MIN_SCORE = 0.5
@@ -42,7 +45,7 @@ class HandTrack:
 
     track_id: int
     fit: HandFit
-    age: int = 0  # frames followed
+    since: float  # stream time it was first followed, seconds
 
 
 def search_region(face: Face) -> FaceRegion:
@@ -84,7 +87,8 @@ class HandTracker:
         self.max_hands = max_hands
         self.tracks: list[HandTrack] = []
         self.ids: Iterator[int] = itertools.count()
-        self.frames_since_search = 0
+        self.time = 0.0
+        self.last_search: float | None = None
         self.next_face = 0
         self.searched = False  # whether the last ``track`` call ran the palm detector
 
@@ -92,12 +96,15 @@ class HandTracker:
         """Forget all hands; ids start again at 0."""
         self.tracks = []
         self.ids = itertools.count()
-        self.frames_since_search = 0
+        self.time = 0.0
+        self.last_search = None
         self.next_face = 0
 
-    def track(self, image_bgr: np.ndarray, faces: list[Face]) -> list[Hand]:
-        """The hands near ``faces`` in this frame (none when there are no faces)."""
+    def track(self, image_bgr: np.ndarray, faces: list[Face], time: float | None = None) -> list[Hand]:
+        """The hands near ``faces`` in this frame (none when there are no faces). ``time`` in
+        seconds of the stream (default: 30 fps steps)."""
         image = as_bgr(image_bgr)
+        self.time = time if time is not None else self.time + FRAME_TIME_S
         squares = [search_region(face) for face in faces]
         lost = self.follow(image, [region_box(square) for square in squares])
         self.searched = bool(squares) and self.search_due(lost)
@@ -108,12 +115,12 @@ class HandTracker:
         return [Hand(track.fit.landmarks, track.fit.score, track.track_id) for track in self.tracks]
 
     def search_due(self, lost: bool) -> bool:
-        """A palm search now: at once after a loss, else every few frames."""
-        self.frames_since_search += 1
-        settled = self.tracks and all(track.age >= YOUNG_FRAMES for track in self.tracks)
-        every = SEARCH_EVERY_TRACKING if settled else SEARCH_EVERY
-        if lost or self.frames_since_search >= every:
-            self.frames_since_search = 0
+        """A palm search now: at once after a loss or at the first frame, else once a period."""
+        settled = self.tracks and all(self.time - track.since >= YOUNG_S for track in self.tracks)
+        period = SEARCH_PERIOD_TRACKING_S if settled else SEARCH_PERIOD_S
+        last = self.last_search
+        if lost or last is None or self.time - last >= period - TIME_SLACK_S or self.time < last:
+            self.last_search = self.time  # a stream whose time went back (a looped file) starts over
             return True
         return False
 
@@ -124,7 +131,7 @@ class HandTracker:
         for track, fit in zip(self.tracks, fits, strict=True):
             box = face_box(fit.landmarks)
             if fit.score >= MIN_SCORE and any(touches(box, area) for area in areas):
-                track.fit, track.age = fit, track.age + 1
+                track.fit = fit
                 kept.append(track)
         lost = len(kept) < len(self.tracks)
         self.tracks = self.without_duplicates(kept)
@@ -144,7 +151,7 @@ class HandTracker:
             if same and box_area(box) > box_area(face_box(same[0].fit.landmarks)):
                 same[0].fit = fit
             elif not same and len(self.tracks) < self.max_hands:
-                self.tracks.append(HandTrack(next(self.ids), fit))
+                self.tracks.append(HandTrack(next(self.ids), fit, self.time))
         self.tracks = self.without_duplicates(self.tracks)
 
     @staticmethod
@@ -178,8 +185,8 @@ class HandStage(Stage):
         """First inferences are slow (allocation, kernel choice): pay them before capture starts."""
         blank = np.zeros((240, 320, 3), np.uint8)
         face = Face(box=np.array([110, 70, 210, 170], np.float32), score=1.0)
-        for _ in range(SEARCH_EVERY * 2):
-            tracker.track(blank, [face])
+        for index in range(6):
+            tracker.track(blank, [face], index * SEARCH_PERIOD_S)
         tracker.landmarks.fit_many(blank, [search_region(face)])
         tracker.reset()
 
@@ -197,7 +204,8 @@ class HandStage(Stage):
         if self.tracker is None:
             self.open()
         assert self.tracker is not None
-        frame.hands = self.tracker.track(frame.image, frame.faces)
+        seconds = frame.pts if frame.pts is not None else frame.t_capture_ns / 1e9
+        frame.hands = self.tracker.track(frame.image, frame.faces, seconds)
         return frame
 
     def close(self) -> None:

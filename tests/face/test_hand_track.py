@@ -11,7 +11,7 @@ import pytest
 
 from livefake.builder import build_stages
 from livefake.config import LiveConfig, MergeConfig, SwapConfig, TrackConfig
-from livefake.face.hand_track import SEARCH_EVERY, HandStage, HandTracker, same_hand, search_region
+from livefake.face.hand_track import SEARCH_PERIOD_S, HandStage, HandTracker, same_hand, search_region
 from livefake.pipeline.frame import Face, Frame
 from perf.hand_media import composite_hand, cut_out
 from perf.real_media import MediaUnavailable
@@ -45,10 +45,10 @@ def test_tracker_follows_a_real_hand_over_a_face_and_searches_rarely_without_one
     face = find_faces(portrait)[0]
     tracker = HandTracker(face_models)
     searches = 0
-    for _ in range(QUIET):
-        assert tracker.track(portrait, [face]) == []
+    for index in range(QUIET):
+        assert tracker.track(portrait, [face], index / 30) == []
         searches += tracker.searched
-    assert searches <= QUIET // SEARCH_EVERY + 1
+    assert searches <= round(QUIET / 30 / SEARCH_PERIOD_S) + 1
     x0, y0, x1, y1 = face.box.astype(int)
     over_face = followed = on_hand = 0
     for index in range(MOVING):
