@@ -27,6 +27,11 @@ class Ring(Generic[T]):
 
     Every blocking call takes a timeout, so a thread can re-check its stop flag.
     ``dropped`` counts every item discarded under ``DROP_OLDEST``.
+
+    An item put while the consumer waits in ``get`` is handed to it: it is taken, not waiting,
+    even before the consumer's thread has woken up to pop it. So ``capacity`` items may wait
+    behind it, and two frames that come out of a slow stage back to back are not one dropped
+    while the next stage, idle, is still being scheduled.
     """
 
     def __init__(self, capacity: int, policy: DropPolicy, name: str = "ring") -> None:
@@ -38,6 +43,8 @@ class Ring(Generic[T]):
         self.dropped = 0
         self.put_count = 0
         self._items: deque[T] = deque()
+        self._consumer_waiting = False
+        self._handed = False  # the first item was put for the waiting consumer: taken, not waiting
         self._closed = False
         self._lock = threading.Lock()
         self._not_empty = threading.Condition(self._lock)
@@ -46,6 +53,10 @@ class Ring(Generic[T]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
+
+    def _waiting(self) -> int:
+        """Items waiting for the consumer (not counting one already handed to it)."""
+        return len(self._items) - self._handed
 
     @property
     def closed(self) -> bool:
@@ -56,9 +67,11 @@ class Ring(Generic[T]):
         with self._lock:
             if self._closed:
                 raise RingClosed(self.name)
-            if len(self._items) >= self.capacity:
+            if self._consumer_waiting and not self._items:
+                self._handed = True
+            elif self._waiting() >= self.capacity:
                 if self.policy is DropPolicy.DROP_OLDEST:
-                    self._items.popleft()
+                    del self._items[int(self._handed)]  # the oldest waiting one, never the handed one
                     self.dropped += 1
                 elif not self._wait_for_room(timeout):
                     return False
@@ -69,7 +82,7 @@ class Ring(Generic[T]):
 
     def _wait_for_room(self, timeout: float | None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while len(self._items) >= self.capacity:
+        while self._waiting() >= self.capacity:
             if self._closed:
                 raise RingClosed(self.name)
             remaining = None if deadline is None else deadline - time.monotonic()
@@ -88,8 +101,13 @@ class Ring(Generic[T]):
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
-                self._not_empty.wait(remaining)
+                self._consumer_waiting = True
+                try:
+                    self._not_empty.wait(remaining)
+                finally:
+                    self._consumer_waiting = False
             item = self._items.popleft()
+            self._handed = False
             self._not_full.notify()
             return item
 

@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 
@@ -23,6 +24,36 @@ def test_drop_oldest_keeps_order_of_what_survives() -> None:
             taken.append(ring.get(0))
     assert taken == sorted(taken)
     assert ring.dropped + len(taken) + len(ring) == 50
+
+
+def test_an_item_put_for_a_waiting_consumer_is_handed_over_not_dropped() -> None:
+    """Frames 0, 1, 2 come out of a slow stage back to back while the next one waits in get():
+    0 is that consumer's, 1 waits (capacity 1), and 2 replaces 1 (the newest wins)."""
+    ring: Ring[int] = Ring(1, DropPolicy.DROP_OLDEST)
+    received: list[int] = []
+    waiting = threading.Event()
+
+    def consume() -> None:
+        waiting.set()
+        while True:
+            try:
+                item = ring.get(timeout=1)
+            except RingClosed:
+                return
+            if item is not None:
+                received.append(item)
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    waiting.wait(1)
+    while not ring._consumer_waiting:  # inside get(), on the condition
+        time.sleep(0.001)
+    for value in range(3):  # faster than the consumer's thread can wake (it needs the GIL)
+        ring.put(value)
+    ring.close()
+    consumer.join(2)
+    assert received[0] == 0 and received[-1] == 2
+    assert ring.dropped + len(received) == 3 and ring.dropped <= 1
 
 
 def test_block_waits_for_room_and_times_out() -> None:
