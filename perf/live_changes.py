@@ -7,8 +7,10 @@ face-inverting and a face-darkening one: stand-ins, not trained swaps), and a re
 started or stopped. Checked: each change is in the output within 2 frames (the first frame
 processed with it, and its pixels where a change has a pixel test: label, swap on/off);
 capture indices never restart; no error; RSS growth from the first to the last quarter of the
-changes (sampled while no recording runs: a running encoder's buffers come and go with it;
-every photo and model is loaded once before, as the run keeps the last few loaded by design);
+changes (sampled just before a change, once the last one has settled, while no recording runs:
+a running encoder's buffers come and go with it, and a stopped one's are handed back when its
+sink thread has closed it; before the changes every photo and model is loaded once, as the
+run keeps the last few loaded by design, and a few recordings are made, see ``warm_up``);
 a few invalid changes are refused and leave the settings as they were.
 Usage: flock /tmp/livefake-cpu.lock python perf/live_changes.py [--seconds 60] [--changes 100]
 Writes perf/results/live_changes.json.
@@ -161,11 +163,11 @@ def drive(pipeline: Pipeline, watcher: Watcher, seconds: float, changes: int, rn
     rss: list[float] = []
     gap = (seconds - 2.0) / changes
     for k in range(changes):
+        if len(pipeline.settings.output.sinks) == 1:  # no recording running: its encoder's buffers are not growth
+            rss.append(rss_mb())
         change = random_change(rng, pipeline.settings, models, folder, k)
         settings = pipeline.update(change)
         applied.append((change, len(watcher.versions), pipeline._board.version, settings))
-        if len(settings.output.sinks) == 1:  # no recording running: its encoder's buffers are not growth
-            rss.append(rss_mb())
         time.sleep(gap * rng.uniform(0.5, 1.5))
     time.sleep(0.5)
     refused = refusals(pipeline)
@@ -184,14 +186,22 @@ def drive(pipeline: Pipeline, watcher: Watcher, seconds: float, changes: int, rn
     }
 
 
+WARM_UP_RECORDINGS = 6  # the process's RSS settles after the first few recordings (see live_path.md)
+
+
 def warm_up(pipeline: Pipeline, models: list[str], folder: Path) -> None:
-    """Load every target once and record once, so the RSS baseline holds what the run keeps
-    (the last few engines stay loaded by design); growth after that would be a leak."""
+    """Load every target once and record a few times, so the RSS baseline holds what the run
+    keeps: the last few engines stay loaded by design, and the C allocator keeps the arenas the
+    first recordings' encoder threads made (RSS rises ~13 MB over the first five recordings,
+    then stays within +-2 MB over twenty more); growth after that would be a leak."""
     time.sleep(1.0)
-    for change in ({"swap": {"face": "collins"}}, *({"swap": {"model": m}} for m in models),
-                   {"output": {"sinks": ["null", str(folder / "warm_up.mp4")]}}, {"output": {"sinks": ["null"]}},
-                   {"swap": {"face": "hopper"}}):
+    for change in ({"swap": {"face": "collins"}}, *({"swap": {"model": m}} for m in models), {"swap": {"face": "hopper"}}):
         pipeline.update(change)
+        time.sleep(0.3)
+    for k in range(WARM_UP_RECORDINGS):
+        pipeline.update({"output": {"sinks": ["null", str(folder / f"warm_up_{k}.mp4")]}})
+        time.sleep(0.5)
+        pipeline.update({"output": {"sinks": ["null"]}})
         time.sleep(0.3)
 
 
