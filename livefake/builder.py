@@ -106,7 +106,7 @@ def build_stages(
     if config.swapping or config.track.show_landmarks:
         from livefake.face.track import TrackStage
 
-        stages.append(TrackStage(config.track))
+        stages.append(TrackStage(config.track, pose_shown=config.track.show_landmarks))  # the overlay prints it
     if config.swapping and config.swap.mode == "swap":
         from livefake.face.hand_track import HandStage
 

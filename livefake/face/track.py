@@ -228,8 +228,11 @@ class TrackStage(Stage):
 
     name = "track"
 
-    def __init__(self, config: TrackConfig) -> None:
-        self.config = config
+    def __init__(self, config: TrackConfig, pose_shown: bool = True) -> None:
+        """``pose_shown``: whether anything in this pipeline reads ``Face.pose`` (in the live path
+        only the landmark overlay does); without it, ``track.pose`` costs nothing per frame."""
+        self.pose_shown = pose_shown
+        self.config = dataclasses.replace(config, pose=config.pose and pose_shown)
         self.tracker: FaceTracker | None = None
 
     def open(self) -> None:
@@ -250,7 +253,8 @@ class TrackStage(Stage):
         """Limits and smoothing change live; the models' folder, threads and iris stay as opened."""
         opened = self.config
         self.config = dataclasses.replace(
-            settings.track, models_dir=opened.models_dir, threads=opened.threads, iris=opened.iris
+            settings.track, models_dir=opened.models_dir, threads=opened.threads, iris=opened.iris,
+            pose=settings.track.pose and self.pose_shown,
         )
         if self.tracker is not None:
             self.tracker.configure(self.config)
