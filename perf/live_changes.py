@@ -195,7 +195,8 @@ def warm_up(pipeline: Pipeline, models: list[str], folder: Path) -> None:
     first recordings' encoder threads made (RSS rises ~13 MB over the first five recordings,
     then stays within +-2 MB over twenty more); growth after that would be a leak."""
     time.sleep(1.0)
-    for change in ({"swap": {"face": "collins"}}, *({"swap": {"model": m}} for m in models), {"swap": {"face": "hopper"}}):
+    targets = ({"swap": {"face": "collins"}}, *({"swap": {"model": m}} for m in models), {"swap": {"face": "hopper"}})
+    for change in targets:
         pipeline.update(change)
         time.sleep(0.3)
     for k in range(WARM_UP_RECORDINGS):

@@ -29,7 +29,7 @@ from livefake.face.align import FACE_TYPES
 from livefake.face.track import FaceTracker
 from livefake.faceset.tools import FacesetWriter
 from livefake.pipeline.frame import Face
-from livefake.pipeline.stage import Source
+from livefake.pipeline.stage import Source, StreamInfo
 from livefake.sources import make_source
 from livefake.sources.image import IMAGE_SUFFIXES, read_image
 
@@ -210,31 +210,33 @@ class Extractor:
         """Every sampled frame of one file; an unreadable or damaged file is counted and skipped."""
         self.tracker.reset()
         self.picker.reset()
-        source = self.open_source(path)
-        if source is None:
+        opened = self.open_source(path)
+        if opened is None:
             return
+        source, info = opened
         try:
             if bar is not None:
                 self.read_frames(source, path, bar)
             else:
-                with self.bar(getattr(source, "frame_count", None), path.name, "frame") as own_bar:
+                with self.bar(info.frame_count, path.name, "frame") as own_bar:
                     self.read_frames(source, path, own_bar)
         finally:
             source.close()
 
-    def open_source(self, path: Path) -> Source | None:
-        """The opened source of ``path``, or None (with a warning) when it cannot be read."""
+    def open_source(self, path: Path) -> tuple[Source, StreamInfo] | None:
+        """The opened source of ``path`` and what it delivers, or None (with a warning) when it
+        cannot be read."""
         source: Source | None = None
         try:
             source = make_source(SourceConfig(spec=str(path), realtime=False))
-            source.open()
+            info = source.open()
         except InputError as error:
             if source is not None:
                 source.close()
             self.skip(path, error)
             return None
         self.report.files_read += 1
-        return source
+        return source, info
 
     def skip(self, path: Path, error: InputError) -> None:
         log.warning("skipping an input: %s", error)  # the error names the file

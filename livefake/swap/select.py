@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from livefake.config import LiveConfig
+from livefake.config import LiveConfig, SwapConfig
 from livefake.pipeline.frame import Face, Frame
 from livefake.pipeline.stage import Stage
 from livefake.swap.photo import faces_to_swap
@@ -62,13 +62,13 @@ class Selection:
     photos: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, swap: Any) -> Selection:
-        point = getattr(swap, "select_point", None)
+    def of(cls, swap: SwapConfig) -> Selection:
+        point = swap.select_point
         return cls(
-            mode=getattr(swap, "select", "all"),
+            mode=swap.select,
             point=(float(point[0]), float(point[1])) if point is not None else None,
-            reference=getattr(swap, "reference", None),
-            photos=tuple(getattr(swap, "faces", ()) or ()),
+            reference=swap.reference,
+            photos=tuple(swap.faces),
         )
 
     def for_model(self) -> Selection:
@@ -184,7 +184,7 @@ def swap_selected(
 def selection_settings(settings: LiveConfig) -> list[LiveConfig]:
     """The settings of each extra engine the selection needs: one photo swap per ``each`` photo."""
     swap = settings.swap
-    if getattr(swap, "select", "all") != "each":
+    if swap.select != "each":
         return []
     return [dataclasses.replace(settings, swap=dataclasses.replace(swap, face=photo, model=None, mode="swap"))
             for photo in swap.faces]

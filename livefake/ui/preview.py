@@ -119,9 +119,7 @@ class PreviewEncoder:
                 self._publish(view, frame)
 
     def _publish(self, view: View, frame: Frame) -> None:
-        image = getattr(frame, "original", None) if view == "before" else frame.image
-        if image is None:
-            image = frame.image
+        image = frame.original if view == "before" and frame.original is not None else frame.image
         started = time.perf_counter()
         data = self.encode(image)
         self.encode_ms = [*self.encode_ms[-99:], (time.perf_counter() - started) * 1e3]

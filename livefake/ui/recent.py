@@ -35,7 +35,7 @@ class RecentStats:
         """Frame listener: one record per output frame."""
         now, wall_ms = time.monotonic_ns(), time.time() * 1e3
         stages = {name: (stamp.t_end_ns - stamp.t_start_ns) / 1e6 for name, stamp in frame.stamps.items()}
-        version = int(getattr(frame, "settings_version", 0))
+        version = frame.settings_version
         with self._lock:
             self._records.append((now, frame.index, (now - frame.t_capture_ns) / 1e6, stages, version, wall_ms))
 
