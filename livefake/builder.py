@@ -26,6 +26,7 @@ LIVE_KEYS = (
     "track.max_faces", "track.detect_every", "track.min_score", "track.smoothing", "track.min_cutoff",
     "track.beta", "track.pose", "swap.enabled", "swap.face", "swap.model", "output.sinks",
     "swap.select", "swap.select_point", "swap.reference", "swap.faces",  # who is swapped (livefake.swap.select)
+    "audio.delay_ms",  # followed by the audio path's control thread (livefake.audio.sync)
 )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from livefake.builder import LiveController, build_pipeline, build_stages, resolve_photo
-from livefake.config import LiveConfig, OutputConfig, SourceConfig, SwapConfig, TrackConfig
+from livefake.config import AudioConfig, LiveConfig, OutputConfig, SourceConfig, SwapConfig, TrackConfig
 from livefake.errors import SettingsError
 from livefake.merge.label import render_label
 from livefake.pipeline import Frame, Pipeline, PipelineState
@@ -52,6 +52,10 @@ def test_restart_only_settings_are_refused_live() -> None:
             controller.check(current, changed)
     with pytest.raises(SettingsError, match="this run has no swap"):
         controller.check(current, dataclasses.replace(current, swap=SwapConfig(face="x.jpg")))
+    with pytest.raises(SettingsError, match="cannot change while running"):
+        controller.check(current, dataclasses.replace(current, audio=AudioConfig(sample_rate=44_100)))
+    by_hand = dataclasses.replace(current, audio=AudioConfig(delay_ms=120.0))  # the audio path follows it live
+    assert controller.check(current, by_hand).audio.delay_ms == 120.0
 
 
 class Output:

@@ -3,7 +3,8 @@
 The delay follows the pipeline's measured capture->sink latency, smoothed, minus what the
 sound devices themselves add (PortAudio's reported input + output latency), so the voice
 leaves the output about when the face that spoke it leaves the sinks. ``AudioConfig.delay_ms``
-fixes the delay line by hand instead. Audio never stops the video: any failure, at start or
+fixes the delay line by hand instead, and can change while running (a new value, or None to
+follow the video again, is taken within one control period). Audio never stops the video: any failure, at start or
 mid-run, logs one warning and the audio path switches itself off.
 """
 
@@ -25,6 +26,7 @@ from livefake.errors import LivefakeError
 log = logging.getLogger(__name__)
 
 LatencySource = Callable[[], float | None]
+SettingsSource = Callable[[], AudioConfig]  # the current settings; only ``delay_ms`` is followed live
 CONTROL_PERIOD_S = 0.05  # how often the delay is re-aimed and the stream watched
 SMOOTHING_S = 0.3  # time constant of the latency smoothing
 DEADBAND_MS = 4.0  # smaller changes of the smoothed latency are ignored (no needless fades)
@@ -38,9 +40,11 @@ class AudioSync:
     ``stop()`` is safe to call in any state and returns within about a second.
     """
 
-    def __init__(self, config: AudioConfig, latency_ms: LatencySource) -> None:
+    def __init__(self, config: AudioConfig, latency_ms: LatencySource, settings: SettingsSource | None = None) -> None:
         self.config = config
         self._latency_ms = latency_ms
+        self._settings = settings
+        self._fixed_ms: float | None = None  # the hand-set delay last applied
         self._rate = config.sample_rate
         self._line = DelayLine(
             channels=1,
@@ -118,6 +122,7 @@ class AudioSync:
             raise LivefakeError(f"cannot start audio stream: {error}") from error
 
     def _initial_delay_ms(self) -> float:
+        self._fixed_ms = self.config.delay_ms
         if self.config.delay_ms is not None:
             return self.config.delay_ms
         latency = self._latency_ms()
@@ -143,8 +148,7 @@ class AudioSync:
                 if self.failure is not None:
                     break
                 self._watch_stream()
-                if self.config.delay_ms is None:
-                    self._follow_latency()
+                self._steer()
         except Exception as error:  # noqa: BLE001 - audio edge: audio must never stop the video
             self._give_up(f"{type(error).__name__}: {error}")
         if self.failure is not None:
@@ -156,6 +160,17 @@ class AudioSync:
             self._give_up(f"the audio device delivered nothing for {silent_s:.1f} s (unplugged?)")
         elif not getattr(self._stream, "active", True):
             self._give_up("the audio stream stopped (device unplugged or sound server gone)")
+
+    def _steer(self) -> None:
+        """Follow the video latency, or a hand-set delay (applied at once when it changes)."""
+        fixed = self._settings().delay_ms if self._settings is not None else self.config.delay_ms
+        if fixed is None:
+            self._fixed_ms = None
+            self._follow_latency()
+        elif fixed != self._fixed_ms:
+            self._fixed_ms = fixed
+            self._aim(fixed, force=True)
+            log.info("audio: delay fixed at %.0f ms", fixed)
 
     def _follow_latency(self) -> None:
         latency = self._latency_ms()

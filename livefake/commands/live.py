@@ -106,6 +106,7 @@ def start_audio(config: LiveConfig, pipeline: Pipeline) -> AudioSync | None:
         return None
     from livefake.audio import AudioSync
 
-    sync = AudioSync(config.audio, latency_ms=pipeline.stats.recent_latency_ms)
+    sync = AudioSync(config.audio, latency_ms=pipeline.stats.recent_latency_ms,
+                     settings=lambda: pipeline.settings.audio)  # audio.delay_ms changes while running
     sync.start()  # on failure it logs one warning and the video goes on
     return sync

@@ -206,3 +206,21 @@ def test_fixed_delay_ignores_the_video_and_delays_the_audio(sounddevice_stub: ty
     peaks = np.flatnonzero(np.abs(out[:, 0]) > 0.5)
     assert peaks.tolist() == [impulse_in + 30 * 48]
     assert np.array_equal(out[:, 0], out[:, 1])  # mono microphone to both output channels
+
+
+def test_a_hand_set_delay_changes_while_running_and_can_follow_the_video_again(
+    sounddevice_stub: types.ModuleType,
+) -> None:
+    settings = {"audio": AudioConfig(enabled=True, delay_ms=30.0)}
+    audio = AudioSync(settings["audio"], lambda: 200.0, settings=lambda: settings["audio"])
+    assert audio.start()
+    try:
+        assert audio.delay_ms == pytest.approx(30.0)
+        settings["audio"] = AudioConfig(enabled=True, delay_ms=31.0)  # inside the dead band, set anyway
+        time.sleep(0.3)
+        assert audio.delay_ms == pytest.approx(31.0)
+        settings["audio"] = AudioConfig(enabled=True, delay_ms=None)  # back to the video's latency
+        time.sleep(2.0)
+        assert audio.delay_ms == pytest.approx(185.0, abs=4.5)  # 200 ms video minus 15 ms devices
+    finally:
+        audio.stop()
