@@ -26,15 +26,11 @@ def test_drop_oldest_keeps_order_of_what_survives() -> None:
     assert ring.dropped + len(taken) + len(ring) == 50
 
 
-def test_an_item_put_for_a_waiting_consumer_is_handed_over_not_dropped() -> None:
-    """Frames 0, 1, 2 come out of a slow stage back to back while the next one waits in get():
-    0 is that consumer's, 1 waits (capacity 1), and 2 replaces 1 (the newest wins)."""
-    ring: Ring[int] = Ring(1, DropPolicy.DROP_OLDEST)
+def start_consumer(ring: Ring[int]) -> tuple[threading.Thread, list[int]]:
+    """A thread taking every item of ``ring`` until it is closed; what it took, in order."""
     received: list[int] = []
-    waiting = threading.Event()
 
     def consume() -> None:
-        waiting.set()
         while True:
             try:
                 item = ring.get(timeout=1)
@@ -45,7 +41,14 @@ def test_an_item_put_for_a_waiting_consumer_is_handed_over_not_dropped() -> None
 
     consumer = threading.Thread(target=consume)
     consumer.start()
-    waiting.wait(1)
+    return consumer, received
+
+
+def test_an_item_put_for_a_waiting_consumer_is_handed_over_not_dropped() -> None:
+    """Frames 0, 1, 2 come out of a slow stage back to back while the next one waits in get():
+    0 is that consumer's, 1 waits (capacity 1), and 2 replaces 1 (the newest wins)."""
+    ring: Ring[int] = Ring(1, DropPolicy.DROP_OLDEST)
+    consumer, received = start_consumer(ring)
     while not ring._consumer_waiting:  # inside get(), on the condition
         time.sleep(0.001)
     for value in range(3):  # faster than the consumer's thread can wake (it needs the GIL)
@@ -67,19 +70,7 @@ def test_block_waits_for_room_and_times_out() -> None:
 
 def test_block_loses_nothing_across_threads() -> None:
     ring: Ring[int] = Ring(4, DropPolicy.BLOCK)
-    received = []
-
-    def consume() -> None:
-        while True:
-            try:
-                item = ring.get(timeout=1)
-            except RingClosed:
-                return
-            if item is not None:
-                received.append(item)
-
-    consumer = threading.Thread(target=consume)
-    consumer.start()
+    consumer, received = start_consumer(ring)
     for value in range(10_000):
         assert ring.put(value, timeout=5)
     ring.close()
