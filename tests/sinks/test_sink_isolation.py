@@ -5,10 +5,12 @@ import pytest
 from perf.sink_isolation import compare
 
 
-def check(result: dict, frames: int) -> None:
+def check(result: dict, frames: int, complete: float = 0.95) -> None:
+    """``complete``: the share of its frames the recording keeps beside the stalled sink. Were the
+    two on one thread, it would keep about 1 in 6 (one frame per 200 ms at 30 fps)."""
     alone, stalled = result["alone"], result["with_stalled_sink"]
     assert alone["file"]["frames"] >= 0.9 * frames  # live: a sink may drop a frame on a loaded machine
-    assert result["file_frames_ratio"] >= 0.95  # the recording is as complete with the stalled sink
+    assert result["file_frames_ratio"] >= complete  # the recording is as complete with the stalled sink
     for name in ("vcam", "stream"):
         assert stalled[name]["frames"] >= 0.95 * alone[name]["frames"], name
     # within 5%, or a few ms of scheduling noise on a shared 2-core machine: a sink sharing the
@@ -22,7 +24,7 @@ def check(result: dict, frames: int) -> None:
 
 def test_a_stalled_sink_leaves_the_others_alone() -> None:
     result, _ = compare((320, 240), 30.0, seconds=2.0)
-    check(result, 60)
+    check(result, 60, complete=0.9)  # 2 s: one 170-ms hiccup of a busy machine costs 5 of 60 frames
 
 
 @pytest.mark.slow
