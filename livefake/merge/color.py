@@ -43,6 +43,13 @@ class ColorStats:
     covariance: np.ndarray
 
 
+def warm_up_conversions() -> None:
+    """Run each colour conversion the merge uses once, so OpenCV's lazily built tables exist."""
+    small = np.full((8, 8, 3), 128, np.uint8)
+    for image in (small, small.astype(np.float32)):
+        cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), cv2.COLOR_LAB2BGR)
+
+
 def check_method(method: str) -> str:
     if method not in COLOR_TRANSFERS:
         raise InputError(f"colour transfer {method!r} is not one of {', '.join(COLOR_TRANSFERS)}")

@@ -70,6 +70,10 @@ class ProvenanceStage(Stage):
             if payload != self.payload:
                 self.payload, self._watermarker = payload, Watermarker(payload)
 
+    def open(self) -> None:
+        """OpenCV loads its font at the first text measure (~20 ms): pay that before capture starts."""
+        render_label(self.config.label_text, self.config.label_corner, 640, 480)
+
     def process(self, frame: Frame) -> Frame:
         if self.enabled:
             frame.image = self.mark(frame.image)

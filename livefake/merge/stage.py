@@ -19,7 +19,7 @@ import numpy as np
 from livefake.config import LiveConfig, MergeConfig
 from livefake.errors import InputError
 from livefake.face.align import transform_points, warp_to_crop
-from livefake.merge.color import ColorMatcher
+from livefake.merge.color import ColorMatcher, warm_up_conversions
 from livefake.merge.light import Relighter
 from livefake.merge.mask import face_size_px, merge_mask
 from livefake.merge.occlusion import HandOcclusion
@@ -68,6 +68,11 @@ class MergeStage(Stage):
             self.light.reset()
             self._target = target
         self.config = merge
+
+    def open(self) -> None:
+        """OpenCV builds its colour-space tables at the first conversion (~80 ms): pay that before
+        capture starts, or the first frame's merge drops the two behind it."""
+        warm_up_conversions()
 
     def close(self) -> None:
         self.colors.reset()
