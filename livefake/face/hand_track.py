@@ -204,8 +204,7 @@ class HandStage(Stage):
         if self.tracker is None:
             self.open()
         assert self.tracker is not None
-        seconds = frame.pts if frame.pts is not None else frame.t_capture_ns / 1e9
-        frame.hands = self.tracker.track(frame.image, frame.faces, seconds)
+        frame.hands = self.tracker.track(frame.image, frame.faces, frame.seconds)
         return frame
 
     def close(self) -> None:

@@ -263,8 +263,7 @@ class TrackStage(Stage):
         if self.tracker is None:
             self.open()
         assert self.tracker is not None
-        seconds = frame.pts if frame.pts is not None else frame.t_capture_ns / 1e9
-        frame.faces = self.tracker.track(frame.image, seconds)
+        frame.faces = self.tracker.track(frame.image, frame.seconds)
         return frame
 
     def close(self) -> None:

@@ -91,5 +91,10 @@ class Frame:
         return int(self.image.shape[0])
 
     @property
+    def seconds(self) -> float:
+        """The frame's time for filters and cadences: its pts, else the capture clock, in seconds."""
+        return self.pts if self.pts is not None else self.t_capture_ns / 1e9
+
+    @property
     def width(self) -> int:
         return int(self.image.shape[1])
