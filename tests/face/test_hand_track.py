@@ -93,3 +93,18 @@ def test_landmark_overlay_draws_the_hands() -> None:
     LandmarkOverlayStage().process(frame)
     assert tuple(frame.image[50, 20]) == HAND_COLOUR and tuple(frame.image[50, 100]) == HAND_COLOUR
     assert frame.image[10, 10].sum() == 0
+
+
+def test_palm_searches_are_timed_in_stream_seconds_not_frames(face_models) -> None:  # type: ignore[no-untyped-def]
+    blank = np.zeros((240, 320, 3), np.uint8)
+    face = Face(box=np.array([110, 70, 210, 170], np.float32), score=1.0)
+    for fps in (30, 60):
+        tracker = HandTracker(face_models)
+        searched = []
+        for index in range(fps):  # one second
+            tracker.track(blank, [face], index / fps)
+            searched.append(tracker.searched)
+        assert sum(searched) == 10, fps  # every 0.1 s: every 3rd frame at 30 fps, every 6th at 60
+        assert searched[0] and searched[fps // 10] and not any(searched[1 : fps // 10])
+        tracker.track(blank, [face], 0.0)  # a looped file starts over: its first frame searches at once
+        assert tracker.searched
