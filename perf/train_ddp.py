@@ -13,59 +13,31 @@ and ``train_ddp.png``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from livefake.models.synthetic_faceset import write_synthetic_faceset
+from perf.train_runs import loss_curve, moving_mean, plot_curves
+from perf.train_runs import train as train_run
 
 RESULTS = Path(__file__).parent / "results"
-WIDTHS = ["--encoder-dims", "16", "--inter-dims", "64", "--decoder-dims", "16"]
-WINDOW = 20
 
 
 def train(src: Path, dst: Path, out: Path, steps: int, *extra: str) -> float:
-    command = [
-        sys.executable, "-m", "livefake.cli", "train", "--src", str(src), "--dst", str(dst), "--out", str(out),
-        "--resolution", "64", "--max-steps", str(steps), "--preview-every", "0", "--save-every", "0",
-        "--lr", "3e-3", "--seed", "0", "--no-progress", *WIDTHS, *extra,
-    ]  # fmt: skip
-    started = time.perf_counter()
-    subprocess.run(command, check=True)
-    return time.perf_counter() - started
+    return train_run(src, dst, out, steps, "--lr", "3e-3", *extra)
 
 
 def reconstruction(out: Path) -> np.ndarray:
-    with (out / "losses.csv").open(newline="") as stream:
-        return np.array([float(row["src_recon"]) + float(row["dst_recon"]) for row in csv.DictReader(stream)])
-
-
-def smooth(values: np.ndarray) -> np.ndarray:
-    return np.convolve(values, np.ones(WINDOW) / WINDOW, mode="valid")
+    return loss_curve(out, "src_recon", "dst_recon")
 
 
 def plot(single: np.ndarray, double: np.ndarray, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4), dpi=100)
-    steps = np.arange(WINDOW, len(single) + 1)
-    axis.plot(steps, smooth(single), label="1 process, batch 8")
-    axis.plot(steps, smooth(double), label="2 processes (DDP, gloo), batch 4 each")
-    axis.set_xlabel("step")
-    axis.set_ylabel(f"reconstruction loss, src + dst ({WINDOW}-step mean)")
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path)
+    curves = {"1 process, batch 8": single, "2 processes (DDP, gloo), batch 4 each": double}
+    plot_curves(curves, "reconstruction loss, src + dst", path)
 
 
 def main() -> None:
@@ -81,7 +53,7 @@ def main() -> None:
         one_s = train(src, dst, root / "one", args.steps, "--batch", "8", "--threads", "2")
         two_s = train(src, dst, root / "two", args.steps, "--batch", "4", "--nproc", "2", "--threads", "1")
         single, double = reconstruction(root / "one"), reconstruction(root / "two")
-    gaps = np.abs(smooth(double) - smooth(single)) / smooth(single)
+    gaps = np.abs(moving_mean(double) - moving_mean(single)) / moving_mean(single)
     tail = 50
     report.update(
         steps=args.steps, seconds_one_process=one_s, seconds_two_processes=two_s,

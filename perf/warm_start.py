@@ -19,29 +19,19 @@ Writes ``perf/results/warm_start.json`` and ``warm_start.png``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from perf.real_media import fetch_clip
+from perf.train_runs import WINDOW, livefake, loss_curve, moving_mean, plot_curves
+from perf.train_runs import train as train_run
 
 RESULTS = Path(__file__).parent / "results"
 CLIPS = {"franck": 10, "cap12": 3, "cap13": 2}  # clip -> take every Nth frame
-WIDTHS = ["--encoder-dims", "16", "--inter-dims", "64", "--decoder-dims", "16"]
-WINDOW = 20
-
-
-def livefake(*arguments: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "livefake.cli", *arguments], check=True)
-    return time.perf_counter() - started
 
 
 def facesets(folder: Path) -> dict[str, Path]:
@@ -55,40 +45,20 @@ def facesets(folder: Path) -> dict[str, Path]:
 
 
 def train(src: Path, dst: Path, out: Path, steps: int, *extra: str) -> float:
-    return livefake(
-        "train", "--src", str(src), "--dst", str(dst), "--out", str(out), "--arch", "lite", "--resolution", "64",
-        "--batch", "8", "--max-steps", str(steps), "--preview-every", "0", "--save-every", "0", "--lr", "1e-3",
-        "--seed", "0", "--no-progress", *WIDTHS, *extra,
-    )  # fmt: skip
+    return train_run(src, dst, out, steps, "--arch", "lite", "--batch", "8", "--lr", "1e-3", *extra)
 
 
 def dst_curve(out: Path) -> np.ndarray:
-    with (out / "losses.csv").open(newline="") as stream:
-        return np.array([float(row["dst_recon"]) for row in csv.DictReader(stream)])
+    return loss_curve(out, "dst_recon")
 
 
 def steps_to_reach(curve: np.ndarray, target: float) -> int | None:
-    smooth = np.convolve(curve, np.ones(WINDOW) / WINDOW, mode="valid")
-    below = np.nonzero(smooth <= target)[0]
+    below = np.nonzero(moving_mean(curve) <= target)[0]
     return int(below[0]) + WINDOW if below.size else None
 
 
 def plot(curves: dict[str, np.ndarray], target: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4), dpi=100)
-    for name, curve in curves.items():
-        smooth = np.convolve(curve, np.ones(WINDOW) / WINDOW, mode="valid")
-        axis.plot(np.arange(WINDOW, len(curve) + 1), smooth, label=name)
-    axis.axhline(target, color="grey", linestyle="--", label="target (cold run's end)")
-    axis.set_xlabel("step")
-    axis.set_ylabel(f"dst reconstruction loss ({WINDOW}-step mean)")
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path)
+    plot_curves(curves, "dst reconstruction loss", path, target)
 
 
 def main() -> None:
