@@ -27,15 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper
 
 from livefake.builder import build_pipeline, resolve_photo
 from livefake.config import COLOR_TRANSFERS, LiveConfig, OutputConfig, SourceConfig, SwapConfig
 from livefake.errors import SettingsError
 from livefake.merge.label import render_label
 from livefake.pipeline import Frame, Pipeline
-from livefake.runtime.contract import contract_metadata
+from perf.stand_ins import save_stand_in
 
 RESULTS = Path(__file__).parent / "results"
 MODEL_SIZE = 128
@@ -43,30 +41,7 @@ MODEL_SIZE = 128
 
 def stand_in_model(path: Path, kind: str) -> Path:
     """A contract model: face = 1 - crop ("invert") or 0.5 * crop ("darken"); mask = 1."""
-    half = helper.make_tensor("k", TensorProto.FLOAT, [], [1.0 if kind == "invert" else 0.5])
-    op = "Sub" if kind == "invert" else "Mul"
-    nodes = [
-        helper.make_node(op, ["k", "crop"] if op == "Sub" else ["crop", "k"], ["face"]),
-        helper.make_node("ReduceMax", ["k_mask"], ["mask"], keepdims=1),
-        helper.make_node("Sub", ["crop", "crop"], ["zero"]),
-        helper.make_node("ReduceMean", ["zero"], ["zero_mean"], axes=[1], keepdims=1),
-        helper.make_node("Add", ["zero_mean", "one"], ["k_mask"]),
-    ]
-    one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
-    shape = ["N", 3, MODEL_SIZE, MODEL_SIZE]
-    graph = helper.make_graph(
-        nodes, kind, [helper.make_tensor_value_info("crop", TensorProto.FLOAT, shape)],
-        [helper.make_tensor_value_info("face", TensorProto.FLOAT, shape),
-         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, MODEL_SIZE, MODEL_SIZE])],
-        initializer=[half, one],
-    )
-    graph.node[1].CopyFrom(helper.make_node("Identity", ["k_mask"], ["mask"]))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    for key, value in contract_metadata(MODEL_SIZE, "whole", kind, "dst", 1).items():
-        model.metadata_props.add(key=key, value=value)
-    onnx.save(model, str(path))
-    return path
+    return save_stand_in(path, MODEL_SIZE, face=kind, mask="ones", architecture=kind)
 
 
 class Watcher:

@@ -39,8 +39,6 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-import onnx
-from onnx import TensorProto, helper
 
 from livefake.config import MergeConfig, SwapConfig, TrackConfig
 from livefake.face.hand_track import HandStage
@@ -50,12 +48,12 @@ from livefake.merge.stage import MergeStage
 from livefake.pipeline.frame import Frame
 from livefake.pipeline.stage import Stage
 from livefake.runtime.adapters import load_swap_model
-from livefake.runtime.contract import contract_metadata
 from livefake.runtime.session import SessionOptions
 from livefake.swap.model import ModelSwapStage
 from livefake.swap.photo import PhotoSwapStage, load_target_face
 from perf.hand_media import HAND_PHOTOS, composite_hand, cut_out
 from perf.real_media import fetch_clip
+from perf.stand_ins import save_stand_in
 
 RESULTS = Path(__file__).parent / "results"
 CLIPS = ("franck", "cap12", "cap13")
@@ -121,32 +119,7 @@ def clip_media(key: str, hand_frames: int, photo: str) -> ClipMedia:
 
 def stand_in_model(path: Path) -> Path:
     """A contract swap model: face = 1 - crop (inverted), mask = 1 over the whole crop."""
-    nodes = [
-        helper.make_node("Sub", ["one", "crop"], ["face"]),
-        helper.make_node("ReduceMean", ["crop"], ["mean"], axes=[1], keepdims=1),
-        helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
-        helper.make_node("Add", ["nothing", "one"], ["mask"]),
-    ]
-    shape = ["N", 3, MODEL_SIZE, MODEL_SIZE]
-    graph = helper.make_graph(
-        nodes,
-        "occlusion_stand_in",
-        [helper.make_tensor_value_info("crop", TensorProto.FLOAT, shape)],
-        [
-            helper.make_tensor_value_info("face", TensorProto.FLOAT, shape),
-            helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, MODEL_SIZE, MODEL_SIZE]),
-        ],
-        initializer=[
-            helper.make_tensor("one", TensorProto.FLOAT, [], [1.0]),
-            helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0]),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    for key, value in contract_metadata(MODEL_SIZE, "whole", "stand-in", "inverted", 0).items():
-        model.metadata_props.add(key=key, value=value)
-    onnx.save(model, str(path))
-    return path
+    return save_stand_in(path, MODEL_SIZE, mask="ones", identity="inverted", steps=0)
 
 
 def make_stages(kind: str, occlusion: str, model_path: Path) -> list[Stage]:

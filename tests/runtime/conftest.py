@@ -11,30 +11,14 @@ import pytest
 from onnx import TensorProto, helper
 
 from livefake.runtime.contract import contract_metadata
+from perf.stand_ins import stand_in_graph
 
 RESOLUTION = 32
 
 
 def contract_graph(resolution: int = RESOLUTION, channels: int = 3) -> onnx.ModelProto:
     """face = 1 - x (an inverted image), mask = mean over channels: easy to check by pixels."""
-    one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
-    nodes = [
-        helper.make_node("Sub", ["one", "crop"], ["face"]),
-        helper.make_node("ReduceMean", ["crop"], ["mask"], axes=[1], keepdims=1),
-    ]
-    graph = helper.make_graph(
-        nodes,
-        "contract_test",
-        [helper.make_tensor_value_info("crop", TensorProto.FLOAT, ["N", channels, resolution, resolution])],
-        [
-            helper.make_tensor_value_info("face", TensorProto.FLOAT, ["N", channels, resolution, resolution]),
-            helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, resolution, resolution]),
-        ],
-        initializer=[one],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model
+    return stand_in_graph(resolution, channels=channels)
 
 
 def with_metadata(model: onnx.ModelProto, metadata: dict[str, str]) -> onnx.ModelProto:

@@ -6,47 +6,25 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
 
 from livefake.config import SwapConfig
 from livefake.errors import InputError, ModelError
 from livefake.face.align import alignment_matrix, warp_to_crop
 from livefake.models.synthetic_faceset import portrait_landmarks
 from livefake.pipeline.frame import Face, Frame
-from livefake.runtime import SessionOptions, contract_metadata, load_swap_model
+from livefake.runtime import SessionOptions, load_swap_model
 from livefake.runtime.swap_model import SwapModel
 from livefake.sources.assets import load_photo
 from livefake.swap.model import ModelSwapStage
+from perf.stand_ins import save_stand_in
 
 SIZE = 64
 
 
 def inverting_model(path: Path, size: int = SIZE, face_type: str = "whole") -> Path:
     """A contract model whose face is 1 - crop and whose mask is the crop's channel mean."""
-    one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
-    nodes = [
-        helper.make_node("Sub", ["one", "crop"], ["face"]),
-        helper.make_node("ReduceMean", ["crop"], ["mask"], axes=[1], keepdims=1),
-    ]
-    shape = ["N", 3, size, size]
-    graph = helper.make_graph(
-        nodes,
-        "inverting",
-        [helper.make_tensor_value_info("crop", TensorProto.FLOAT, shape)],
-        [
-            helper.make_tensor_value_info("face", TensorProto.FLOAT, shape),
-            helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, size, size]),
-        ],
-        initializer=[one],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    for key, value in contract_metadata(size, face_type, "test", "dst", 1).items():
-        model.metadata_props.add(key=key, value=value)
-    onnx.save(model, str(path))
-    return path
+    return save_stand_in(path, size, face_type, architecture="test")
 
 
 def placed_face(canvas: np.ndarray, photo: str, scale: float, origin: tuple[int, int]) -> Face:
